@@ -1,0 +1,7 @@
+"""Datasets: readers (FER2013 folder/zip/CSV, synthetic faces) that produce ImageSets, and the decode cache."""
+
+from __future__ import annotations
+
+from occlubench.data.imageset import FER2013_CLASSES, ImageSet
+
+__all__ = ["FER2013_CLASSES", "ImageSet"]
