@@ -50,7 +50,7 @@ class ImageSet:
     def class_counts(self) -> dict[str, int]:
         """Number of images per class name."""
         counts = torch.bincount(self.labels, minlength=len(self.classes)).tolist()
-        return dict(zip(self.classes, counts))
+        return dict(zip(self.classes, counts, strict=True))
 
     def subset(self, indices: torch.Tensor | Sequence[int]) -> ImageSet:
         """The images at ``indices`` (in that order)."""

@@ -1,0 +1,5 @@
+"""``python -m occlubench``."""
+
+from occlubench.cli.app import main
+
+main()

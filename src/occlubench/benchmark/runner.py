@@ -1,0 +1,400 @@
+"""The Benchmark runner: plan -> trained models -> evaluation cells -> run directory.
+
+``run_benchmark`` resolves a spec and its options into one configuration, trains the plan's models in dependency
+order (the baseline, then each fine-tune from it), evaluates every model on every condition in one sweep per model,
+and writes the run directory after each model so that a killed run keeps what it finished. Re-running the same
+configuration into the same directory resumes: finished models and predictions are reused (checked by hash), an
+interrupted training continues from its last epoch.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import occlubench
+from occlubench.benchmark.catalog import get_benchmark
+from occlubench.benchmark.results import SCHEMA_VERSION, matrix, matrix_csv, matrix_markdown
+from occlubench.benchmark.rundir import RunDir, config_hash
+from occlubench.benchmark.spec import CLEAN, BenchmarkSpec, Preset, TrainingCondition, occluder_name
+from occlubench.data.imageset import ImageSet
+from occlubench.data.registry import LoadedDataset, load_dataset
+from occlubench.errors import ConfigError
+from occlubench.metrics.classification import compute_metrics
+from occlubench.metrics.stats import bootstrap_ci
+from occlubench.models import create_model
+from occlubench.occluders import create_occluder
+from occlubench.storage import atomic_write_json, atomic_write_text, load_tensors, save_tensors
+from occlubench.train.device import autocast_dtype, resolve_device
+from occlubench.train.fit import fit
+from occlubench.train.predict import predict_conditions
+from occlubench.train.progress import ProgressCallback, ProgressEvent, ignore_progress
+from occlubench.train.recipe import Recipe
+
+PROTOCOLS = {
+    "official": "select the epoch on PublicTest (val), report on PrivateTest (test)",
+    "study": "select and report on PublicTest + PrivateTest together, as the reference study did",
+}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a user can change about a benchmark run (None = the preset's or spec's default)."""
+
+    preset: str | None = None
+    model: str | None = None
+    weights: str | None = None
+    epochs: int | None = None
+    finetune_epochs: int | None = None
+    batch_size: int | None = None
+    device: str = "auto"
+    seed: int = 0
+    limit: int | None = None
+    protocol: str = "official"
+    precision: str = "auto"
+    compile: bool = False
+    bootstrap: int = 1000
+
+
+@dataclass
+class BenchmarkResult:
+    """A finished (or resumed) run: its directory and the content of its ``results.json``."""
+
+    run_dir: Path
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        return list(self.results.get("cells", []))
+
+    def matrix(self, metric: str = "accuracy") -> dict[str, dict[str, float | None]]:
+        """``{trained_on: {evaluated_on: value}}`` of one metric."""
+        return matrix(self.cells, metric)
+
+
+def _validate(options: RunOptions) -> None:
+    if options.protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {options.protocol!r}", f"use one of: {', '.join(PROTOCOLS)}")
+    for name in ("epochs", "finetune_epochs", "batch_size", "limit"):
+        value = getattr(options, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if options.bootstrap < 0:
+        raise ConfigError(f"--bootstrap must be 0 (off) or a number of resamples, got {options.bootstrap}")
+
+
+def resolve_config(spec: BenchmarkSpec, options: RunOptions, data_info: Mapping[str, Any]) -> dict[str, Any]:
+    """The full configuration of a run: what determines its numbers (and so its hash), nothing else."""
+    preset = spec.preset(options.preset)
+    baseline = preset.baseline.with_overrides(epochs=options.epochs, batch_size=options.batch_size)
+    finetune = preset.finetune.with_overrides(epochs=options.finetune_epochs, batch_size=options.batch_size)
+    return {
+        "benchmark": spec.name,
+        "dataset": spec.dataset,
+        "data": {k: data_info[k] for k in ("format", "sha256", "split_note") if k in data_info},
+        "model": options.model or spec.model,
+        "weights": options.weights or "none",
+        "preset": preset.name,
+        "protocol": options.protocol,
+        "seed": options.seed,
+        "limit": options.limit if options.limit is not None else preset.limit,
+        "dataset_options": dict(preset.dataset_options),
+        "recipes": {"baseline": baseline.to_dict(), "finetune": finetune.to_dict()},
+        "trainings": [
+            {"name": t.name, "occlusion": t.occlusion, "init_from": t.init_from, "recipe": t.recipe, "mix": t.mix}
+            for t in spec.trainings
+        ],
+        "evaluations": list(spec.evaluations),
+        "precision": options.precision,
+        "bootstrap_resamples": options.bootstrap,
+    }
+
+
+def environment(device: torch.device, amp: torch.dtype | None) -> dict[str, Any]:
+    """Versions and hardware, recorded beside the results."""
+    import kornia
+    import torchvision
+
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine())
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "kornia": kornia.__version__,
+        "occlubench": occlubench.__version__,
+        "platform": platform.platform(),
+        "device": str(device),
+        "device_name": name,
+        "threads": torch.get_num_threads(),
+        "autocast": str(amp).removeprefix("torch.") if amp is not None else "fp32",
+    }
+
+
+def protocol_splits(loaded: LoadedDataset, protocol: str, limit: int | None, seed: int) -> dict[str, ImageSet]:
+    """``train``, ``select`` and ``report`` splits for a protocol, each limited to ``limit`` images per split."""
+    splits = dict(loaded.splits)
+    if limit is not None:
+        splits = {
+            name: split.stratified_limit(limit, torch.Generator().manual_seed(seed + i))
+            for i, (name, split) in enumerate(sorted(splits.items()))
+        }
+    if protocol == "study":
+        both = splits["val"].concat(splits["test"])
+        return {"train": splits["train"], "select": both, "report": both}
+    return {"train": splits["train"], "select": splits["val"], "report": splits["test"]}
+
+
+class _Runner:
+    """One run's state: the resolved config, its run directory, the data on the device, the trained models."""
+
+    def __init__(
+        self, spec: BenchmarkSpec, options: RunOptions, loaded: LoadedDataset, out: Path, progress: ProgressCallback
+    ) -> None:
+        self.spec = spec
+        self.options = options
+        self.preset: Preset = spec.preset(options.preset)
+        self.config = resolve_config(spec, options, loaded.info)
+        self.hash = config_hash(self.config)
+        self.run = RunDir(out)
+        self.progress = progress
+        self.device = resolve_device(options.device)
+        self.amp = autocast_dtype(self.device, options.precision)
+        self.classes = loaded.classes
+        self.splits = protocol_splits(loaded, options.protocol, self.config["limit"], options.seed)
+        self.data_info = dict(loaded.info)
+        self.recipes = {k: Recipe(**v) for k, v in self.config["recipes"].items()}
+        self.job_hashes: dict[str, str] = {}
+        self.cells: list[dict[str, Any]] = []
+        self.timings: dict[str, float] = {}
+
+    # ----------------------------------------------------------------------------------------------- training
+    def _job_hash(self, condition: TrainingCondition) -> str:
+        parent = self.job_hashes[self.spec.training(condition.init_from).job] if condition.init_from else ""
+        keys = ("benchmark", "dataset", "data", "model", "weights", "protocol", "seed", "limit", "dataset_options")
+        payload = {k: self.config[k] for k in keys}
+        payload.update(
+            condition={"occlusion": condition.occlusion, "mix": condition.mix},
+            recipe=self.config["recipes"][condition.recipe],
+            parent=parent,
+            precision=self.options.precision,
+        )
+        return config_hash(payload)
+
+    def _occlusion(self, condition: str) -> Any:
+        return None if condition == CLEAN else create_occluder(occluder_name(condition))
+
+    def _build_model(self) -> torch.nn.Module:
+        in_channels = self.splits["train"].image_shape[0]
+        return create_model(self.config["model"], len(self.classes), self.options.weights, in_channels=in_channels)
+
+    def train(self, condition: TrainingCondition) -> torch.nn.Module:
+        job = condition.job
+        job_hash = self._job_hash(condition)
+        self.job_hashes[job] = job_hash
+        model = self._build_model()
+        checkpoint = self.run.checkpoint(job)
+        if checkpoint.is_file():
+            from safetensors import safe_open
+
+            with safe_open(str(checkpoint), framework="pt") as handle:
+                stored_hash = (handle.metadata() or {}).get("job_hash")
+            if stored_hash == job_hash:
+                model.load_state_dict(load_tensors(checkpoint))
+                self.progress(ProgressEvent("job_reused", job, message=f"{job}: reused {checkpoint.name}"))
+                return model.to(self.device)
+        if condition.init_from is not None:
+            parent = self.spec.training(condition.init_from).job
+            model.load_state_dict(load_tensors(self.run.checkpoint(parent)))
+        started = time.perf_counter()
+        recipe = self.recipes[condition.recipe]
+        occlusion = self._training_occlusion(condition)
+        result = fit(
+            model,
+            self.splits["train"],
+            self.splits["select"],
+            recipe,
+            device=self.device,
+            seed=self.options.seed,
+            train_occlusion=occlusion,
+            val_occlusion=self._occlusion(condition.occlusion) if not condition.mix else None,
+            amp_dtype=self.amp,
+            state_path=self.run.train_state(job),
+            config_hash=job_hash,
+            progress=self.progress,
+            job=job,
+        )
+        self.timings[job] = time.perf_counter() - started
+        history = {
+            "job": job,
+            "trained_on": condition.name,
+            "best_epoch": result.best_epoch,
+            "best_val_accuracy": result.best_val_accuracy,
+            "resumed_from_epoch": result.resumed_from_epoch,
+            "recipe": recipe.to_dict(),
+            "epochs": result.history,
+        }
+        atomic_write_json(self.run.history(job), history)
+        save_tensors(checkpoint, model.state_dict(), metadata={"job_hash": job_hash, "job": job})
+        self.run.train_state(job).unlink(missing_ok=True)
+        return model
+
+    def _training_occlusion(self, condition: TrainingCondition) -> Any:
+        if condition.mix:
+            from occlubench.train.mix import OcclusionMix
+
+            return OcclusionMix({name: self._occlusion(name) for name, _ in condition.mix}, dict(condition.mix))
+        return self._occlusion(condition.occlusion)
+
+    # --------------------------------------------------------------------------------------------- evaluation
+    def evaluate(self, condition: TrainingCondition, model: torch.nn.Module) -> None:
+        job = condition.job
+        path = self.run.predictions(job)
+        report = self.splits["report"]
+        probs: dict[str, torch.Tensor] | None = None
+        if path.is_file():
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as handle:
+                stored = (handle.metadata() or {}).get("job_hash")
+            if stored == self.job_hashes[job]:
+                tensors = load_tensors(path)
+                probs = {c: tensors[f"probs.{c}"] for c in self.spec.evaluations if f"probs.{c}" in tensors}
+                if len(probs) != len(self.spec.evaluations):
+                    probs = None
+        if probs is None:
+            started = time.perf_counter()
+            self.progress(ProgressEvent("eval_start", job, message=f"evaluating {job}"))
+            conditions = {c: self._occlusion(c) for c in self.spec.evaluations}
+            probs = predict_conditions(
+                model,
+                report,
+                conditions,
+                device=self.device,
+                amp_dtype=self.amp,
+                seed=self.options.seed,
+                progress=self.progress,
+                job=f"evaluate {job}",
+            )
+            tensors = {f"probs.{c}": p for c, p in probs.items()}
+            tensors["labels"] = report.labels
+            save_tensors(path, tensors, metadata={"job_hash": self.job_hashes[job], "ids": "\n".join(report.ids)})
+            self.timings[f"evaluate {job}"] = time.perf_counter() - started
+        for evaluated_on, p in probs.items():
+            metrics = compute_metrics(report.labels, p, self.classes)
+            cell: dict[str, Any] = {
+                "model": job,
+                "trained_on": condition.name,
+                "evaluated_on": evaluated_on,
+                "seed": self.options.seed,
+                "n": len(report),
+                "metrics": metrics,
+            }
+            if self.options.bootstrap:
+                cell["ci"] = {
+                    k: list(v)
+                    for k, v in bootstrap_ci(
+                        report.labels, p, self.classes, n_resamples=self.options.bootstrap, seed=self.options.seed
+                    ).items()
+                }
+            self.cells.append(cell)
+        self.progress(ProgressEvent("eval_end", job))
+
+    # ------------------------------------------------------------------------------------------------ writing
+    def results(self, started_at: str, complete: bool) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "benchmark": self.spec.name,
+            "complete": complete,
+            "created": started_at,
+            "config": self.config,
+            "config_hash": self.hash,
+            "protocol_note": PROTOCOLS[self.options.protocol],
+            "preset_note": self.preset.description,
+            "classes": list(self.classes),
+            "data": self.data_info,
+            "split_sizes": {k: len(v) for k, v in self.splits.items()},
+            "environment": environment(self.device, self.amp) | {"seed": self.options.seed},
+            "timings_seconds": self.timings,
+            "cells": self.cells,
+        }
+
+    def write(self, started_at: str, complete: bool) -> dict[str, Any]:
+        results = self.results(started_at, complete)
+        atomic_write_json(self.run.results, results)
+        atomic_write_text(self.run.root / "matrix.csv", matrix_csv(self.cells))
+        note = (
+            f"{self.spec.name}, model `{self.config['model']}` (weights: {self.config['weights']}), preset "
+            f"`{self.config['preset']}`, protocol `{self.options.protocol}` ({PROTOCOLS[self.options.protocol]}), "
+            f"seed {self.options.seed}, {len(self.splits['report'])} report images."
+        )
+        if self.options.bootstrap:
+            note += f" Brackets: 95% percentile-bootstrap CI over report images ({self.options.bootstrap} resamples)."
+        if not complete:
+            note += " **Incomplete run**: the missing rows are still to be computed."
+        atomic_write_text(
+            self.run.root / "matrix.md",
+            matrix_markdown(self.cells, title=f"{self.spec.name}: occlusion x model", note=note),
+        )
+        return results
+
+
+def run_benchmark(
+    benchmark: str | BenchmarkSpec,
+    data: str | Path | None = None,
+    out: str | Path | None = None,
+    *,
+    options: RunOptions | None = None,
+    overwrite: bool = False,
+    progress: ProgressCallback = ignore_progress,
+    **option_overrides: Any,
+) -> BenchmarkResult:
+    """Run a benchmark end to end and return its results.
+
+    Args:
+        benchmark: a catalog name (``list_benchmarks()``) or a ``BenchmarkSpec``.
+        data: the dataset source (``--data``); None for benchmarks that generate their data.
+        out: the run directory; default ``runs/<benchmark>-<UTC timestamp>``.
+        options: a ``RunOptions``; keyword arguments (``preset="quick"``, ``seed=1``...) override its fields.
+        overwrite: replace a run of another configuration found in ``out``.
+        progress: called with a ``ProgressEvent`` as the run goes.
+
+    Examples:
+        >>> result = run_benchmark("demo", preset="smoke")  # doctest: +SKIP
+        >>> result.matrix("accuracy")["full"]["lower"]  # doctest: +SKIP
+    """
+    spec = get_benchmark(benchmark) if isinstance(benchmark, str) else benchmark
+    options = options or RunOptions()
+    if option_overrides:
+        unknown = set(option_overrides) - set(RunOptions.__dataclass_fields__)
+        if unknown:
+            raise ConfigError(f"unknown run option(s): {', '.join(sorted(unknown))}")
+        options = RunOptions(**{**options.__dict__, **option_overrides})
+    _validate(options)
+    preset = spec.preset(options.preset)
+    resolve_device(options.device)  # fail on --device cuda before reading any data
+    if spec.needs_data and data is None:
+        raise ConfigError(f"benchmark {spec.name!r} needs --data PATH", "e.g. --data ~/Downloads/fer2013.zip")
+    started = time.perf_counter()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out_path = Path(out) if out is not None else Path("runs") / f"{spec.name}-{stamp}"
+    loaded = load_dataset(spec.dataset, data, seed=options.seed, options=preset.dataset_options)
+    runner = _Runner(spec, options, loaded, out_path, progress)
+    runner.run.claim(runner.config, overwrite=overwrite)
+    models: dict[str, torch.nn.Module] = {}
+    results: dict[str, Any] = {}
+    for condition in spec.trainings:
+        model = runner.train(condition)
+        models[condition.job] = model
+        runner.evaluate(condition, model)
+        results = runner.write(stamp, complete=False)
+        del models[condition.job]  # the checkpoint holds it; keep device memory for the next job
+    runner.timings["total"] = time.perf_counter() - started
+    results = runner.write(stamp, complete=True)
+    return BenchmarkResult(out_path, results)

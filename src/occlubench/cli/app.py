@@ -1,0 +1,142 @@
+"""The ``occlubench`` command line: thin Typer commands over the library (the only place that imports typer/rich)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from occlubench.cli.errors import DEBUG, install_warning_printer, user_errors
+
+app = typer.Typer(
+    name="occlubench",
+    help="Occlusion-robustness benchmarks for image classifiers (reference: ResNet50 on FER2013, half-face masks).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks, for bug reports.")] = False,
+) -> None:
+    DEBUG["enabled"] = debug
+    install_warning_printer()
+
+
+def _parse_seeds(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        from occlubench.errors import ConfigError
+
+        raise ConfigError(f"--seeds must be comma-separated integers, got {text!r}") from None
+    return seeds
+
+
+@app.command()
+def run(
+    benchmark: Annotated[str, typer.Argument(help="A benchmark name (see `occlubench list`).")],
+    data: Annotated[Path | None, typer.Option("--data", help="Dataset: FER2013 zip, folder or CSV.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run directory [default: runs/<benchmark>-<UTC time>].")
+    ] = None,
+    preset: Annotated[str | None, typer.Option(help="paper | quick | smoke [default: the benchmark's].")] = None,
+    model: Annotated[str | None, typer.Option(help="A registered model [default: the benchmark's].")] = None,
+    weights: Annotated[str | None, typer.Option(help="none | imagenet | PATH to .safetensors/.pt.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Baseline epochs (overrides the preset).")] = None,
+    finetune_epochs: Annotated[int | None, typer.Option(help="Fine-tuning epochs (overrides the preset).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size (overrides the preset).")] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of everything random.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="At most N images per split, stratified by class.")] = None,
+    protocol: Annotated[str, typer.Option(help="official (select on val, report on test) | study.")] = "official",
+    precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware has it) | bf16 | fp32.")] = "auto",
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for CIs (0 = off).")] = 1000,
+    overwrite: Annotated[bool, typer.Option(help="Replace a run of another config found in --out.")] = False,
+) -> None:
+    """Train and evaluate a benchmark's plan and write the occlusion x model matrix."""
+    with user_errors():
+        from occlubench.benchmark import RunOptions, run_benchmark
+        from occlubench.cli.progress import RichProgress
+
+        options = RunOptions(
+            preset=preset,
+            model=model,
+            weights=weights,
+            epochs=epochs,
+            finetune_epochs=finetune_epochs,
+            batch_size=batch_size,
+            device=device,
+            seed=seed,
+            limit=limit,
+            protocol=protocol,
+            precision=precision,
+            bootstrap=bootstrap,
+        )
+        if data is not None and not data.expanduser().exists():
+            from occlubench.errors import DataError
+
+            raise DataError(f"--data {data} does not exist")
+        with RichProgress() as progress:
+            result = run_benchmark(benchmark, data, out, options=options, overwrite=overwrite, progress=progress)
+        _print_matrix(result.cells, "accuracy")
+        console.print(f"[green]done[/green]: {result.run_dir}/ (results.json, matrix.csv, matrix.md)")
+
+
+def _print_matrix(cells: list[dict], metric: str) -> None:
+    from occlubench.benchmark.results import format_value, row_label
+
+    cols = list(dict.fromkeys(c["evaluated_on"] for c in cells))
+    rows = list(dict.fromkeys(c["trained_on"] for c in cells))
+    by_key = {(c["trained_on"], c["evaluated_on"]): c for c in cells}
+    table = Table(title=f"{metric}: trained on (rows) x evaluated on (columns)")
+    table.add_column("trained on")
+    for col in cols:
+        table.add_column(col, justify="right")
+    for row in rows:
+        table.add_row(
+            row_label(row), *[format_value(by_key[(row, c)], metric, 3) if (row, c) in by_key else "" for c in cols]
+        )
+    console.print(table)
+
+
+@app.command("list")
+def list_command() -> None:
+    """List the benchmarks, occluders, models and datasets, one table each."""
+    with user_errors():
+        from occlubench.benchmark import BENCHMARKS
+        from occlubench.data.registry import DATASETS
+        from occlubench.models import MODELS
+        from occlubench.occluders import OCCLUDERS
+
+        for title, registry in (
+            ("Benchmarks", BENCHMARKS),
+            ("Occluders", OCCLUDERS),
+            ("Models", MODELS),
+            ("Datasets", DATASETS),
+        ):
+            table = Table(title=title, title_justify="left")
+            table.add_column("name", style="bold")
+            table.add_column("description")
+            for entry in registry.entries():
+                table.add_row(entry.name, entry.description)
+            console.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="occlubench")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

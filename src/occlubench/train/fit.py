@@ -1,0 +1,190 @@
+"""fit(): train a ModelSpec on a device-resident split, select the best epoch on validation, resume after a kill.
+
+The training split lives on the device as uint8. A step indexes a batch, converts it to [0, 1] floats, applies the
+random crop and flip, the training occlusion, and the model (which normalizes itself) in channels_last, under bf16
+autocast where the hardware has it. Randomness per epoch comes from generators seeded by (seed, epoch), so an epoch
+resumed after a kill draws exactly what the uninterrupted run drew.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from occlubench.data.imageset import ImageSet
+from occlubench.train.augment import random_crop, random_hflip
+from occlubench.train.checkpoint import TrainState, load_train_state, save_train_state
+from occlubench.train.device import autocast
+from occlubench.train.predict import predict_conditions
+from occlubench.train.progress import ProgressCallback, ProgressEvent, ignore_progress
+from occlubench.train.recipe import Recipe
+
+OccludeFn = Callable[..., torch.Tensor]
+
+
+@dataclass
+class FitResult:
+    """The selected weights and how training went."""
+
+    best_state: dict[str, torch.Tensor]
+    best_epoch: int  # 1-based
+    best_val_accuracy: float
+    history: list[dict[str, Any]]
+    resumed_from_epoch: int = 0
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return seed * 10_007 + epoch
+
+
+def _cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+def fit(
+    model: nn.Module,
+    train: ImageSet,
+    val: ImageSet,
+    recipe: Recipe,
+    *,
+    device: torch.device,
+    seed: int = 0,
+    train_occlusion: OccludeFn | None = None,
+    val_occlusion: OccludeFn | None = None,
+    amp_dtype: torch.dtype | None = None,
+    state_path: Path | None = None,
+    config_hash: str = "",
+    progress: ProgressCallback = ignore_progress,
+    job: str = "train",
+    eval_batch_size: int = 512,
+) -> FitResult:
+    """Train ``model`` in place with ``recipe`` and return the best epoch's weights (by validation accuracy).
+
+    Args:
+        train_occlusion: applied to every training batch after augmentation (pixels in [0, 1]); None for none.
+        val_occlusion: applied to the validation images when selecting the epoch (the condition trained for).
+        state_path: where to checkpoint after every epoch; an existing state with the same ``config_hash`` resumes.
+    """
+    model.to(device).to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay
+    )
+    history: list[dict[str, Any]] = []
+    best_state = _cpu_state(model)
+    best_epoch, best_score, start_epoch = 0, -math.inf, 0
+
+    resumed = load_train_state(state_path) if state_path is not None else None
+    if resumed is not None and resumed.config_hash == config_hash and resumed.epoch <= recipe.epochs:
+        model.load_state_dict(resumed.model)
+        optimizer.load_state_dict(resumed.optimizer)
+        best_state, best_epoch, best_score = resumed.best_model, resumed.best_epoch, resumed.best_score
+        history, start_epoch = resumed.history, resumed.epoch
+
+    train_images = train.images.to(device)
+    val_images = val.images.to(device)
+    labels = train.labels.to(device)
+    n = len(train)
+    steps = max(1, n // recipe.batch_size + (1 if n % recipe.batch_size > 1 else 0))
+    progress(ProgressEvent("job_start", job, epoch=start_epoch, epochs=recipe.epochs, steps=steps))
+
+    for epoch in range(start_epoch, recipe.epochs):
+        started = time.perf_counter()
+        torch.manual_seed(_epoch_seed(seed, epoch))  # dropout and anything else drawing from the global RNG
+        generator = torch.Generator().manual_seed(_epoch_seed(seed, epoch))
+        lr = recipe.lr_at(epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        model.train()
+        order = torch.randperm(n, generator=generator).to(device)
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        seen = 0
+        for step in range(steps):
+            idx = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
+            if len(idx) < 2:  # BatchNorm cannot train on one image
+                break
+            pixels = train_images[idx].float().div_(255.0)
+            pixels = random_crop(pixels, recipe.crop_padding, generator)
+            if recipe.hflip:
+                pixels = random_hflip(pixels, generator)
+            if train_occlusion is not None:
+                pixels = train_occlusion(pixels, generator=generator)
+            pixels = pixels.contiguous(memory_format=torch.channels_last)
+            target = labels[idx]
+            with autocast(device, amp_dtype):
+                logits = model(pixels)
+                loss = nn.functional.cross_entropy(logits.float(), target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach() * len(idx)
+            correct += (logits.detach().argmax(1) == target).sum()
+            seen += len(idx)
+            if step % 10 == 0 or step == steps - 1:
+                progress(ProgressEvent("step", job, epoch=epoch + 1, epochs=recipe.epochs, step=step + 1, steps=steps))
+        train_loss = float(loss_sum) / max(1, seen)
+        train_acc = float(correct) / max(1, seen)
+        conditions = {"val": val_occlusion}
+        probs = predict_conditions(
+            model,
+            val,
+            conditions,
+            device=device,
+            amp_dtype=amp_dtype,
+            batch_size=eval_batch_size,
+            seed=seed,
+            images_on_device=val_images,
+        )["val"]
+        val_acc = float((probs.argmax(1) == val.labels).double().mean()) if len(val) else float("nan")
+        val_loss = float(nn.functional.nll_loss(probs.clamp_min(1e-12).log(), val.labels)) if len(val) else None
+        seconds = time.perf_counter() - started
+        record = {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "train_loss": train_loss,
+            "train_accuracy": train_acc,
+            "val_loss": val_loss,
+            "val_accuracy": val_acc,
+            "seconds": seconds,
+            "images_per_second": seen / seconds if seconds > 0 else None,
+        }
+        history.append(record)
+        if val_acc > best_score:
+            best_score, best_epoch, best_state = val_acc, epoch + 1, _cpu_state(model)
+        if state_path is not None:
+            save_train_state(
+                state_path,
+                TrainState(
+                    epoch=epoch + 1,
+                    model=_cpu_state(model),
+                    optimizer=copy.deepcopy(optimizer.state_dict()),
+                    best_model=best_state,
+                    best_epoch=best_epoch,
+                    best_score=best_score,
+                    history=history,
+                    config_hash=config_hash,
+                ),
+            )
+        progress(
+            ProgressEvent(
+                "epoch_end",
+                job,
+                epoch=epoch + 1,
+                epochs=recipe.epochs,
+                loss=train_loss,
+                train_accuracy=train_acc,
+                val_accuracy=val_acc,
+                seconds=seconds,
+            )
+        )
+    model.load_state_dict(best_state)
+    progress(ProgressEvent("job_end", job, epoch=recipe.epochs, epochs=recipe.epochs, val_accuracy=best_score))
+    return FitResult(best_state, best_epoch, best_score, history, resumed_from_epoch=start_epoch)
