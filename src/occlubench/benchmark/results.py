@@ -98,3 +98,29 @@ def _csv_num(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def comparisons_markdown(comparisons: Sequence[Mapping[str, Any]]) -> str:
+    """A table of paired model-vs-reference tests: difference [CI], McNemar counts and Holm-corrected p-values."""
+    if not comparisons:
+        return ""
+    reference = comparisons[0]["reference"]
+    metric = comparisons[0]["metric"]
+    out = [
+        f"\n## Paired tests against `{row_label(reference)}` ({metric})\n",
+        "Difference = model - reference on the same images; 95% paired-bootstrap CI; McNemar b = only the model "
+        "right, c = only the reference right; p-values Holm-corrected across the table.\n",
+        "| model | evaluated on | difference [95% CI] | McNemar b / c | p (McNemar, Holm) | p (bootstrap, Holm) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in comparisons:
+        diff = f"{row['difference']:+.4f} [{row['ci_low']:+.4f}, {row['ci_high']:+.4f}]"
+        out.append(
+            f"| {row_label(row['model'])} | {row['evaluated_on']} | {diff} | {row['mcnemar_b']} / {row['mcnemar_c']} "
+            f"| {_p(row['p_mcnemar_holm'])} | {_p(row['p_bootstrap_holm'])} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def _p(value: float) -> str:
+    return "<0.0001" if value < 1e-4 else f"{value:.4f}"

@@ -20,8 +20,9 @@ from typing import Any
 import torch
 
 import occlubench
+from occlubench.benchmark.analysis import paired_comparisons, robustness_summary
 from occlubench.benchmark.catalog import get_benchmark
-from occlubench.benchmark.results import SCHEMA_VERSION, matrix, matrix_csv, matrix_markdown
+from occlubench.benchmark.results import SCHEMA_VERSION, comparisons_markdown, matrix, matrix_csv, matrix_markdown
 from occlubench.benchmark.rundir import RunDir, config_hash
 from occlubench.benchmark.spec import CLEAN, BenchmarkSpec, Preset, TrainingCondition, occluder_name
 from occlubench.data.imageset import ImageSet
@@ -173,6 +174,8 @@ class _Runner:
         self.job_hashes: dict[str, str] = {}
         self.cells: list[dict[str, Any]] = []
         self.timings: dict[str, float] = {}
+        self.comparisons: list[dict[str, Any]] = []
+        self.summary: dict[str, Any] = {}
 
     # ----------------------------------------------------------------------------------------------- training
     def _job_hash(self, condition: TrainingCondition) -> str:
@@ -306,6 +309,23 @@ class _Runner:
             self.cells.append(cell)
         self.progress(ProgressEvent("eval_end", job))
 
+    # ----------------------------------------------------------------------------------------------- analysis
+    def analyse(self) -> None:
+        """Paired tests of every fine-tune against the baseline, and robustness summaries (needs all models)."""
+        baseline = next((t for t in self.spec.trainings if t.init_from is None), None)
+        if baseline is None or len(self.spec.trainings) < 2:
+            return
+        probs: dict[str, dict[str, torch.Tensor]] = {}
+        labels = self.splits["report"].labels
+        for condition in self.spec.trainings:
+            tensors = load_tensors(self.run.predictions(condition.job))
+            probs[condition.name] = {c: tensors[f"probs.{c}"] for c in self.spec.evaluations}
+        if self.options.bootstrap:
+            self.comparisons = paired_comparisons(
+                labels, probs, baseline.name, self.classes, n_resamples=self.options.bootstrap, seed=self.options.seed
+            )
+        self.summary = robustness_summary(self.cells, CLEAN, baseline.name)
+
     # ------------------------------------------------------------------------------------------------ writing
     def results(self, started_at: str, complete: bool) -> dict[str, Any]:
         return {
@@ -323,6 +343,8 @@ class _Runner:
             "environment": environment(self.device, self.amp) | {"seed": self.options.seed},
             "timings_seconds": self.timings,
             "cells": self.cells,
+            "comparisons": self.comparisons,
+            "robustness": self.summary,
         }
 
     def write(self, started_at: str, complete: bool) -> dict[str, Any]:
@@ -338,10 +360,8 @@ class _Runner:
             note += f" Brackets: 95% percentile-bootstrap CI over report images ({self.options.bootstrap} resamples)."
         if not complete:
             note += " **Incomplete run**: the missing rows are still to be computed."
-        atomic_write_text(
-            self.run.root / "matrix.md",
-            matrix_markdown(self.cells, title=f"{self.spec.name}: occlusion x model", note=note),
-        )
+        text = matrix_markdown(self.cells, title=f"{self.spec.name}: occlusion x model", note=note)
+        atomic_write_text(self.run.root / "matrix.md", text + comparisons_markdown(self.comparisons))
         return results
 
 
@@ -395,6 +415,7 @@ def run_benchmark(
         runner.evaluate(condition, model)
         results = runner.write(stamp, complete=False)
         del models[condition.job]  # the checkpoint holds it; keep device memory for the next job
+    runner.analyse()
     runner.timings["total"] = time.perf_counter() - started
     results = runner.write(stamp, complete=True)
     return BenchmarkResult(out_path, results)

@@ -1,0 +1,87 @@
+"""Claims about a finished matrix: paired tests of each fine-tune against the baseline, and robustness summaries.
+
+Every comparison is paired: both models are scored on the same report images under the same occlusion (random
+occluders draw the same regions for every model, see ``condition_generator``). p-values are Holm-corrected across
+the whole matrix, separately for McNemar and for the paired bootstrap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from occlubench.benchmark.results import matrix
+from occlubench.metrics.robustness import normalized_occlusion_error, relative_robustness
+from occlubench.metrics.stats import holm_correction, mcnemar_exact, paired_bootstrap_diff
+
+
+def paired_comparisons(
+    labels: torch.Tensor,
+    probs: Mapping[str, Mapping[str, torch.Tensor]],
+    reference: str,
+    classes: Sequence[str],
+    *,
+    metric: str = "accuracy",
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Each model against ``reference`` on every condition both were evaluated on.
+
+    Args:
+        labels: (N,) true classes of the report images.
+        probs: model -> condition -> (N, K) probabilities.
+        reference: the model every other model is compared with (the baseline).
+
+    Returns:
+        One dict per (model, condition): ``model``, ``reference``, ``evaluated_on``, ``metric``, ``difference``
+        (model - reference), ``ci_low``, ``ci_high``, ``p_bootstrap``, ``p_bootstrap_holm``, ``mcnemar_b`` (model
+        right, reference wrong), ``mcnemar_c`` (the reverse), ``p_mcnemar``, ``p_mcnemar_holm``.
+    """
+    rows: list[dict[str, Any]] = []
+    for model, by_condition in probs.items():
+        if model == reference:
+            continue
+        for condition, p in by_condition.items():
+            ref = probs[reference].get(condition)
+            if ref is None:
+                continue
+            diff = paired_bootstrap_diff(labels, p, ref, classes, metric, n_resamples=n_resamples, seed=seed)
+            test = mcnemar_exact(p.argmax(1) == labels, ref.argmax(1) == labels)
+            rows.append(
+                {
+                    "model": model,
+                    "reference": reference,
+                    "evaluated_on": condition,
+                    "metric": metric,
+                    "difference": diff.diff,
+                    "ci_low": diff.ci_low,
+                    "ci_high": diff.ci_high,
+                    "p_bootstrap": diff.p_value,
+                    "mcnemar_b": test.b,
+                    "mcnemar_c": test.c,
+                    "p_mcnemar": test.p_value,
+                }
+            )
+    for key in ("p_bootstrap", "p_mcnemar"):
+        for row, adjusted in zip(rows, holm_correction([r[key] for r in rows]), strict=True):
+            row[f"{key}_holm"] = adjusted
+    return rows
+
+
+def robustness_summary(cells: Sequence[Mapping[str, Any]], clean: str, baseline_row: str) -> dict[str, Any]:
+    """Relative robustness per model (occluded / clean accuracy) and baseline-normalized occlusion error."""
+    rows = matrix(cells, "accuracy")
+    summary: dict[str, Any] = {"relative_robustness": {}, "normalized_occlusion_error": {}}
+    for trained_on, row in rows.items():
+        if clean in row and all(v is not None for v in row.values()):
+            summary["relative_robustness"][trained_on] = relative_robustness(row, clean=clean)  # type: ignore[arg-type]
+    complete = {k: v for k, v in rows.items() if all(x is not None for x in v.values())}
+    if baseline_row in complete:
+        summary["normalized_occlusion_error"] = normalized_occlusion_error(
+            complete,  # type: ignore[arg-type]
+            baseline_row,
+            clean=clean,
+        )
+    return summary
