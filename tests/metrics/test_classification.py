@@ -127,6 +127,13 @@ def test_torch_and_numpy_inputs_agree_and_result_is_plain_json() -> None:
     assert set(HEADLINE_METRICS) <= set(SCALAR_METRICS)
 
 
+def test_low_precision_torch_probabilities_are_accepted() -> None:
+    labels, probs, names = random_case(12, ties=False)
+    as_bf16 = torch.from_numpy(probs).to(torch.bfloat16)
+    ours = compute_metrics(torch.from_numpy(labels), as_bf16, names)
+    assert ours == compute_metrics(labels, as_bf16.double().numpy(), names)
+
+
 def test_weighted_evaluation_equals_metrics_of_the_repeated_images() -> None:
     """A count vector must act exactly like a test set holding each image that many times (bootstrap relies on it)."""
     labels, probs, names = random_case(5, ties=True)

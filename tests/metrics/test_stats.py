@@ -18,6 +18,7 @@ from occlubench.metrics import (
     holm_correction,
     mcnemar_exact,
     paired_bootstrap_diff,
+    stats,
     summarize_over_seeds,
 )
 
@@ -80,6 +81,13 @@ def test_bootstrap_ci_of_a_subset_matches_the_full_run() -> None:
     full = bootstrap_ci(labels, probs, NAMES, n_resamples=200, seed=9)
     only_auc = bootstrap_ci(labels, probs, NAMES, n_resamples=200, seed=9, metrics=("micro_auc",))
     assert only_auc == {"micro_auc": full["micro_auc"]}
+
+
+def test_cached_and_fresh_resamples_give_the_same_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
+    labels, probs = noisy_classifier(150, 0.6, seed=4)
+    cached = bootstrap_ci(labels, probs, NAMES, n_resamples=300, seed=21)
+    monkeypatch.setattr(stats, "_CACHE_LIMIT", 0)
+    assert bootstrap_ci(labels, probs, NAMES, n_resamples=300, seed=21) == cached
 
 
 def test_bootstrap_ci_narrows_with_confidence() -> None:

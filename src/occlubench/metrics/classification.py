@@ -77,7 +77,10 @@ def as_prob_array(probs: Any, n_items: int, n_classes: int) -> np.ndarray:
     Raises:
         DataError: wrong shape, non-numeric or non-finite values.
     """
-    array = probs.detach().cpu().numpy() if isinstance(probs, torch.Tensor) else np.asarray(probs)
+    if isinstance(probs, torch.Tensor):
+        # float64 on the CPU first: numpy has no bfloat16, and AUC needs the full precision of the scores.
+        probs = probs.detach().to("cpu", torch.float64) if probs.is_floating_point() else probs.detach().cpu()
+    array = probs.numpy() if isinstance(probs, torch.Tensor) else np.asarray(probs)
     if array.shape != (n_items, n_classes):
         raise DataError(f"probs must have shape (N, K) = ({n_items}, {n_classes}), got {array.shape}")
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
@@ -148,7 +151,7 @@ class _BinaryAucPlan:
         thresholds, threshold_index = np.unique(np.concatenate([below, at_or_below]), return_inverse=True)
         bucket = np.searchsorted(thresholds, np.arange(len(neg_sorted)), side="right")
         bucket_matrix = sp.csr_matrix(
-            (np.ones(len(neg_sorted), dtype=np.int64), (bucket, rows[~positive][order])),
+            (np.ones(len(neg_sorted), dtype=np.float32), (bucket, rows[~positive][order])),
             shape=(len(thresholds) + 1, n_items),
         )
         n_pos = len(pos_scores)
@@ -161,19 +164,23 @@ class _BinaryAucPlan:
         )
 
     def auc(self, weights: np.ndarray) -> np.ndarray:
-        """AUC under each column of ``weights`` (N, R) int64 image counts; NaN where a side has no weight."""
+        """AUC under each column of ``weights`` (N, R) image counts held as floats; NaN where a side has no weight.
+
+        Every sum before the final dot product is an integer no larger than 2 * K * (total weight), exact in the
+        float type ``_work_dtype`` picks; the dot product itself accumulates in float64.
+        """
         if len(self.pos_rows) == 0:
             return np.full(weights.shape[1], np.nan)
         bucket_weight = self.bucket_matrix @ weights
         below_threshold = np.cumsum(bucket_weight[:-1], axis=0)
-        neg_total = below_threshold[-1] + bucket_weight[-1]
+        neg_total = below_threshold[-1].astype(np.float64) + bucket_weight[-1]
         pos_weights = weights[self.pos_rows]
         if self.at_or_below is None:
-            twice_numerator = 2 * np.einsum("pr,pr->r", pos_weights, below_threshold[self.below])
+            twice_numerator = 2.0 * np.einsum("pr,pr->r", pos_weights, below_threshold[self.below], dtype=np.float64)
         else:
             tie_split = below_threshold[self.below] + below_threshold[self.at_or_below]
-            twice_numerator = np.einsum("pr,pr->r", pos_weights, tie_split)
-        pairs = pos_weights.sum(axis=0) * neg_total
+            twice_numerator = np.einsum("pr,pr->r", pos_weights, tie_split, dtype=np.float64)
+        pairs = pos_weights.sum(axis=0, dtype=np.float64) * neg_total
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(pairs > 0, twice_numerator / (2.0 * pairs), np.nan)
 
@@ -216,7 +223,7 @@ class ResampleEvaluator:
         # One sparse (3K, N) matrix: a single product with the weights gives true, predicted and hit counts per
         # class (sparse, not BLAS: exact integers, and no BLAS threads fighting over a busy CPU).
         self._count_matrix = sp.csr_matrix(
-            np.concatenate([true_onehot, pred_onehot, hit_onehot], axis=1).T.astype(np.int64)
+            np.concatenate([true_onehot, pred_onehot, hit_onehot], axis=1).T.astype(np.float32)
         )
         self._class_plans: list[_BinaryAucPlan] | None = None
         self._micro_plan: _BinaryAucPlan | None = None
@@ -239,18 +246,24 @@ class ResampleEvaluator:
             self._micro_plan = _BinaryAucPlan.build(self.probs.ravel(), positive, rows, self.n_items)
         return self._micro_plan
 
+    def _work_dtype(self, weights: np.ndarray) -> type[np.floating]:
+        """float32 when every integer sum stays below 2**24 (exact, and twice as fast as float64), else float64."""
+        largest_total = float(np.asarray(weights).sum(axis=0, dtype=np.float64).max(initial=0.0))
+        return np.float32 if 2.0 * self.n_classes * largest_total < 2.0**24 else np.float64
+
     def evaluate(self, weights: np.ndarray, metrics: Sequence[str] = SCALAR_METRICS) -> WeightedMetrics:
         """Metrics under each column of ``weights``.
 
         Args:
-            weights: (N, R) non-negative integer counts, one column per weighted copy of the test set.
+            weights: (N, R) non-negative integer counts (any int or float dtype), one column per weighted copy of
+                the test set.
             metrics: names from ``SCALAR_METRICS`` to compute; the others are skipped (AUC is the costly part).
 
         Returns:
             The requested scalars as (R,) arrays, with per-class recall / AUC when they were needed.
         """
         wanted = set(check_metric_names(metrics))
-        weights = np.ascontiguousarray(weights, dtype=np.int64)
+        weights = np.ascontiguousarray(weights, dtype=self._work_dtype(weights))
         k = self.n_classes
         scalars: dict[str, np.ndarray] = {}
         class_recall = class_auc = None

@@ -9,8 +9,9 @@ machine, whichever metrics are requested.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,10 @@ from occlubench.metrics.classification import (
 )
 
 RESAMPLE_BATCH = 128
-"""Resamples drawn and evaluated together: bounds memory (about 8 * K * N * 128 bytes for micro AUC)."""
+"""Resamples drawn and evaluated together: bounds memory (a few (K * N, 128) float arrays for micro AUC)."""
+
+_CACHE_LIMIT = 2**23
+"""Resample draws of up to this many (image, resample) entries are kept for the next call (32 MB as float32)."""
 
 
 def _check_bootstrap_options(n_resamples: int, confidence: float) -> None:
@@ -58,12 +62,30 @@ def bootstrap_counts(n_items: int, n_resamples: int, seed: int) -> Iterator[np.n
         yield np.bincount(keys.ravel(), minlength=n_items * batch).reshape(n_items, batch)
 
 
+@functools.lru_cache(maxsize=2)
+def _cached_counts(n_items: int, n_resamples: int, seed: int) -> tuple[np.ndarray, ...]:
+    """``bootstrap_counts`` as read-only float32 batches, kept: every cell of a matrix resamples the same images."""
+    batches = []
+    for counts in bootstrap_counts(n_items, n_resamples, seed):
+        batch = counts.astype(np.float32)
+        batch.flags.writeable = False
+        batches.append(batch)
+    return tuple(batches)
+
+
+def _count_batches(n_items: int, n_resamples: int, seed: int) -> Iterable[np.ndarray]:
+    """The resample counts of ``bootstrap_counts``, from the cache when they are small enough to keep."""
+    if n_items * n_resamples <= _CACHE_LIMIT:
+        return _cached_counts(n_items, n_resamples, seed)
+    return bootstrap_counts(n_items, n_resamples, seed)
+
+
 def _bootstrap_samples(
     evaluators: Sequence[ResampleEvaluator], metrics: Sequence[str], n_resamples: int, seed: int
 ) -> list[dict[str, np.ndarray]]:
     """Each metric of each evaluator under the same R resamples: one dict of (R,) arrays per evaluator."""
     parts: list[dict[str, list[np.ndarray]]] = [{name: [] for name in metrics} for _ in evaluators]
-    for counts in bootstrap_counts(evaluators[0].n_items, n_resamples, seed):
+    for counts in _count_batches(evaluators[0].n_items, n_resamples, int(seed)):
         for evaluator, part in zip(evaluators, parts, strict=True):
             scalars = evaluator.evaluate(counts, metrics).scalars
             for name in metrics:
