@@ -7,6 +7,7 @@ the whole matrix, separately for McNemar and for the paired bootstrap.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -65,7 +66,11 @@ def paired_comparisons(
                 }
             )
     for key in ("p_bootstrap", "p_mcnemar"):
-        for row, adjusted in zip(rows, holm_correction([r[key] for r in rows]), strict=True):
+        # An undefined difference (NaN p) takes no part in the correction and stays undefined.
+        defined = [r for r in rows if not math.isnan(r[key])]
+        for row in rows:
+            row[f"{key}_holm"] = float("nan")
+        for row, adjusted in zip(defined, holm_correction([r[key] for r in defined]), strict=True):
             row[f"{key}_holm"] = adjusted
     return rows
 

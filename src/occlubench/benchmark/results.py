@@ -123,4 +123,6 @@ def comparisons_markdown(comparisons: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _p(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "n/a"
     return "<0.0001" if value < 1e-4 else f"{value:.4f}"

@@ -32,12 +32,15 @@ from occlubench.metrics.classification import compute_metrics
 from occlubench.metrics.stats import bootstrap_ci
 from occlubench.models import create_model
 from occlubench.occluders import create_occluder
-from occlubench.storage import atomic_write_json, atomic_write_text, load_tensors, save_tensors
+from occlubench.storage import atomic_write_json, atomic_write_text, load_tensors, read_tensor_metadata, save_tensors
 from occlubench.train.device import autocast_dtype, resolve_device
 from occlubench.train.fit import fit
 from occlubench.train.predict import predict_conditions
 from occlubench.train.progress import ProgressCallback, ProgressEvent, ignore_progress
 from occlubench.train.recipe import Recipe
+
+MAX_SEED = 2**32 - 1
+"""Largest ``--seed``: derived seeds (seed x 10007 + epoch, seed + split) must fit torch's 64-bit generators."""
 
 PROTOCOLS = {
     "official": "select the epoch on PublicTest (val), report on PrivateTest (test)",
@@ -87,6 +90,10 @@ def _validate(options: RunOptions) -> None:
         value = getattr(options, name)
         if value is not None and value < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if options.batch_size == 1:
+        raise ConfigError("--batch-size must be at least 2, got 1", "BatchNorm cannot train on one image per step")
+    if not 0 <= options.seed <= MAX_SEED:
+        raise ConfigError(f"--seed must be an integer in 0..{MAX_SEED}, got {options.seed}")
     if options.bootstrap < 0:
         raise ConfigError(f"--bootstrap must be 0 (off) or a number of resamples, got {options.bootstrap}")
 
@@ -195,7 +202,18 @@ class _Runner:
 
     def _build_model(self) -> torch.nn.Module:
         in_channels = self.splits["train"].image_shape[0]
-        return create_model(self.config["model"], len(self.classes), self.options.weights, in_channels=in_channels)
+        # Initial weights from the run's seed, not from whatever the global RNG holds: a resumed or repeated run
+        # (or one in a process that drew random numbers before) starts from the same weights.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.options.seed)
+            return create_model(self.config["model"], len(self.classes), self.options.weights, in_channels=in_channels)
+
+    def check_inputs(self) -> None:
+        """Build the model (name, weights file) and every occluder once, so bad names fail before ``--out`` is used."""
+        self._build_model()
+        trained_on = {name for t in self.spec.trainings for name in ([n for n, _ in t.mix] or [t.occlusion])}
+        for condition in sorted(trained_on | set(self.spec.evaluations)):
+            self._occlusion(condition)
 
     def train(self, condition: TrainingCondition) -> torch.nn.Module:
         job = condition.job
@@ -203,15 +221,11 @@ class _Runner:
         self.job_hashes[job] = job_hash
         model = self._build_model()
         checkpoint = self.run.checkpoint(job)
-        if checkpoint.is_file():
-            from safetensors import safe_open
-
-            with safe_open(str(checkpoint), framework="pt") as handle:
-                stored_hash = (handle.metadata() or {}).get("job_hash")
-            if stored_hash == job_hash:
-                model.load_state_dict(load_tensors(checkpoint))
-                self.progress(ProgressEvent("job_reused", job, message=f"{job}: reused {checkpoint.name}"))
-                return model.to(self.device)
+        if (read_tensor_metadata(checkpoint) or {}).get("job_hash") == job_hash:
+            model.load_state_dict(load_tensors(checkpoint))
+            self.run.train_state(job).unlink(missing_ok=True)  # killed after the checkpoint, before this cleanup
+            self.progress(ProgressEvent("job_reused", job, message=f"{job}: reused {checkpoint.name}"))
+            return model.to(self.device)
         if condition.init_from is not None:
             parent = self.spec.training(condition.init_from).job
             model.load_state_dict(load_tensors(self.run.checkpoint(parent)))
@@ -261,16 +275,11 @@ class _Runner:
         path = self.run.predictions(job)
         report = self.splits["report"]
         probs: dict[str, torch.Tensor] | None = None
-        if path.is_file():
-            from safetensors import safe_open
-
-            with safe_open(str(path), framework="pt") as handle:
-                stored = (handle.metadata() or {}).get("job_hash")
-            if stored == self.job_hashes[job]:
-                tensors = load_tensors(path)
-                probs = {c: tensors[f"probs.{c}"] for c in self.spec.evaluations if f"probs.{c}" in tensors}
-                if len(probs) != len(self.spec.evaluations):
-                    probs = None
+        if (read_tensor_metadata(path) or {}).get("job_hash") == self.job_hashes[job]:
+            tensors = load_tensors(path)
+            probs = {c: tensors[f"probs.{c}"] for c in self.spec.evaluations if f"probs.{c}" in tensors}
+            if len(probs) != len(self.spec.evaluations):
+                probs = None
         if probs is None:
             started = time.perf_counter()
             self.progress(ProgressEvent("eval_start", job, message=f"evaluating {job}"))
@@ -404,18 +413,23 @@ def run_benchmark(
     started = time.perf_counter()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out_path = Path(out) if out is not None else Path("runs") / f"{spec.name}-{stamp}"
+    RunDir(out_path).check_usable()  # an unusable --out fails before the data are read
     loaded = load_dataset(spec.dataset, data, seed=options.seed, options=preset.dataset_options)
     runner = _Runner(spec, options, loaded, out_path, progress)
+    runner.check_inputs()  # every user input is checked before the first byte goes to --out
     runner.run.claim(runner.config, overwrite=overwrite)
-    models: dict[str, torch.nn.Module] = {}
-    results: dict[str, Any] = {}
-    for condition in spec.trainings:
-        model = runner.train(condition)
-        models[condition.job] = model
-        runner.evaluate(condition, model)
-        results = runner.write(stamp, complete=False)
-        del models[condition.job]  # the checkpoint holds it; keep device memory for the next job
-    runner.analyse()
-    runner.timings["total"] = time.perf_counter() - started
-    results = runner.write(stamp, complete=True)
+    try:
+        models: dict[str, torch.nn.Module] = {}
+        results: dict[str, Any] = {}
+        for condition in spec.trainings:
+            model = runner.train(condition)
+            models[condition.job] = model
+            runner.evaluate(condition, model)
+            results = runner.write(stamp, complete=False)
+            del models[condition.job]  # the checkpoint holds it; keep device memory for the next job
+        runner.analyse()
+        runner.timings["total"] = time.perf_counter() - started
+        results = runner.write(stamp, complete=True)
+    finally:
+        runner.run.release()
     return BenchmarkResult(out_path, results)
