@@ -40,8 +40,11 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 
 
 def format_value(cell: Mapping[str, Any], metric: str, digits: int = 4) -> str:
-    """``0.6049`` or, with a confidence interval, ``0.6049 [0.5890, 0.6210]``."""
+    """``0.6049``, with a confidence interval ``0.6049 [0.5890, 0.6210]``, over seeds ``0.6049 ± 0.0100 [...]``."""
     text = _fmt(cell["metrics"].get(metric), digits)
+    std = cell.get("std", {}).get(metric)
+    if std is not None:
+        text += f" ± {_fmt(std, digits)}"
     ci = cell.get("ci", {}).get(metric)
     if ci and ci[0] is not None and ci[1] is not None:
         text += f" [{_fmt(ci[0], digits)}, {_fmt(ci[1], digits)}]"
