@@ -103,14 +103,23 @@ def test_folder_and_csv_give_identical_pixels(tiny_fer: Any, fer_folder: Path, f
         assert torch.equal(from_folder[split].labels, from_csv[split].labels[order])
 
 
-def test_zip_holding_the_csv_reads_like_the_csv(fer_csv: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("fixture", "member", "expected_format"),
+    [("fer_csv", "fer2013/fer2013.csv", "fer2013-csv-zip"), ("kaggle_train_csv", "train.csv", "kaggle-train-csv-zip")],
+)
+def test_zip_holding_the_csv_reads_like_the_csv(
+    fixture: str, member: str, expected_format: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    table = request.getfixturevalue(fixture)
     archive = tmp_path / "archive.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
-        zipped.write(fer_csv, "fer2013/fer2013.csv")
+        zipped.write(table, member)
         zipped.writestr("README.txt", "FER2013")
     splits, info = load_fer2013_with_info(archive)
-    expected = load_fer2013(fer_csv)
-    assert info["format"] == "fer2013-csv-zip"
+    expected = load_fer2013(table)
+    assert info["format"] == expected_format
+    assert describe_source(archive) == SOURCE_FORMATS[expected_format]
+    assert set(splits) == set(expected)
     for split in expected:
         assert splits[split].ids == expected[split].ids
         assert torch.equal(splits[split].images, expected[split].images)

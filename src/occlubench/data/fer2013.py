@@ -235,6 +235,7 @@ class _Decoded:
     splits: dict[str, ImageSet]
     split_note: str
     warnings: list[str] = field(default_factory=list)
+    csv_format: str | None = None  # for a CSV, what its header says it is: "fer2013-csv" or "kaggle-train-csv"
 
 
 def _decode(path: Path) -> tuple[dict[str, ImageSet], dict[str, Any]]:
@@ -251,9 +252,12 @@ def _decode(path: Path) -> tuple[dict[str, ImageSet], dict[str, Any]]:
                 decoded = _read_csv(tree.read(plan.csv_member, MAX_TABLE_BYTES), f"{path}:{plan.csv_member}")
             else:
                 decoded = _read_image_tree(tree, plan.layout_root)
+    source_format = plan.format
+    if decoded.csv_format is not None:  # the header decides, whatever the file's name suggested
+        source_format = decoded.csv_format + ("-zip" if plan.csv_member is not None else "")
     info: dict[str, Any] = {
-        "format": plan.format,
-        "description": SOURCE_FORMATS[plan.format],
+        "format": source_format,
+        "description": SOURCE_FORMATS[source_format],
         "split_note": decoded.split_note,
         "counts": {split: len(imageset) for split, imageset in decoded.splits.items()},
         "warnings": decoded.warnings,
@@ -274,10 +278,10 @@ def _read_csv(data: bytes, name: str) -> _Decoded:
     labels = _parse_labels(table.columns["emotion"], name)
     if "usage" in table.columns:
         usage = _parse_usage(table.columns["usage"], name)
-        note = _OFFICIAL_CSV_NOTE
+        note, csv_format = _OFFICIAL_CSV_NOTE, "fer2013-csv"
     else:
         usage = np.full(table.num_rows, "train")
-        note = _TRAIN_ONLY_NOTE
+        note, csv_format = _TRAIN_ONLY_NOTE, "kaggle-train-csv"
     pixels = parse_pixel_rows(table.columns["pixels"], IMAGE_SIZE * IMAGE_SIZE, name)
     images = torch.from_numpy(pixels).reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE)
     label_tensor = torch.from_numpy(labels)
@@ -288,7 +292,7 @@ def _read_csv(data: bytes, name: str) -> _Decoded:
             index = torch.from_numpy(rows)
             ids = tuple(f"row{row}" for row in rows.tolist())
             splits[split] = ImageSet(images[index], label_tensor[index], ids, FER2013_CLASSES)
-    return _Decoded(splits, note)
+    return _Decoded(splits, note, csv_format=csv_format)
 
 
 def _parse_labels(cells: Sequence[str], name: str) -> np.ndarray:
