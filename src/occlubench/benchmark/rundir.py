@@ -38,12 +38,22 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
         for key, item in value.items():
             out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
         return out
+    if isinstance(value, list) and value:
+        out = {}
+        for index, item in enumerate(value):
+            out.update(_flatten(item, f"{prefix}[{index}]"))
+        return out
     return {prefix: value}
 
 
+def _as_stored(config: Any) -> Any:
+    """``config`` as it reads back from ``config.json`` (tuples are lists there), so that only real changes show."""
+    return json.loads(json.dumps(config, default=str))
+
+
 def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """``key: old -> new`` for every leaf that differs between two configs."""
-    a, b = _flatten(old), _flatten(new)
+    """``key: old -> new`` for every leaf that differs between two configs (list items as ``key[i]``)."""
+    a, b = _flatten(_as_stored(old)), _flatten(_as_stored(new))
     return [
         f"{k}: {a.get(k, '<absent>')} -> {b.get(k, '<absent>')}"
         for k in sorted(set(a) | set(b))

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from occlubench.cli.errors import DEBUG, install_warning_printer, user_errors
+from occlubench.cli.errors import DEBUG, OcclubenchGroup, install_warning_printer, user_errors
 
 app = typer.Typer(
     name="occlubench",
@@ -18,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=OcclubenchGroup,
 )
 
 console = Console()

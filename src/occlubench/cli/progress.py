@@ -33,13 +33,14 @@ class RichProgress:
             transient=False,
         )
         self.tasks: dict[str, TaskID] = {}
+        self.started = False
 
     def __enter__(self) -> RichProgress:
-        self.progress.__enter__()
-        return self
+        return self  # the display starts with the first event: an error before it leaves stderr one clean line
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(*exc)  # type: ignore[arg-type]
+        if self.started:
+            self.progress.__exit__(*exc)  # type: ignore[arg-type]
 
     def _task(self, job: str, total: int) -> TaskID:
         if job not in self.tasks:
@@ -47,6 +48,9 @@ class RichProgress:
         return self.tasks[job]
 
     def __call__(self, event: ProgressEvent) -> None:
+        if not self.started:
+            self.progress.start()
+            self.started = True
         if event.kind == "job_start":
             task = self._task(event.job, event.epochs * event.steps)
             self.progress.update(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import warnings
 from pathlib import Path
 
 import torch
@@ -20,7 +22,16 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
             state = load_file(str(path))
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # torch's notes on pickle protocols: noise next to the error below
+                warnings.simplefilter("ignore")
+                state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:  # torch.load's own message suggests weights_only=False: never do that
+        if "weights only" not in str(exc).lower():
+            raise ConfigError(f"cannot read weights {path}: not a .safetensors file or a torch state dict") from None
+        raise ConfigError(
+            f"cannot read weights {path}: it holds pickled objects, not just tensors, and is not unpickled",
+            "occlubench reads .safetensors or a plain state dict of tensors, never arbitrary pickles",
+        ) from None
     except Exception as exc:  # any parse failure is the user's file, not our bug
         raise ConfigError(f"cannot read weights {path}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):

@@ -2,6 +2,10 @@
 
 Tensors (model, best model, optimizer buffers) go in the safetensors body; everything else (epoch, history, best
 epoch, optimizer hyper-parameters, the job's config hash) goes in its metadata as one JSON string. Nothing is pickled.
+
+That is the whole state a resumed training needs: the learning-rate schedule is a function of the epoch
+(``Recipe.lr_at``), and every random draw of epoch ``k`` (batch order, crops, flips, occlusions, dropout) comes from
+generators seeded by ``(seed, k)`` in ``fit``, so no scheduler or RNG state has to be saved to continue bit-exactly.
 """
 
 from __future__ import annotations
