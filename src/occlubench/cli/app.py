@@ -139,5 +139,8 @@ def main() -> None:
     app(prog_name="occlubench")
 
 
+# Registers `preview` on `app` (at the end: that module imports `app` from here).
+from occlubench.cli import preview_command  # noqa: E402, F401
+
 if __name__ == "__main__":
     sys.exit(main())
