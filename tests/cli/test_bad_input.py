@@ -17,6 +17,7 @@ import pytest
 import torch
 import typer
 
+from occlubench.benchmark import runner
 from occlubench.benchmark.rundir import RunDir
 from occlubench.data.imageset import FER2013_CLASSES
 
@@ -308,6 +309,16 @@ def test_missing_weights_file(kit: Any, fer_zip: Path, tmp_path: Path, out: Path
 # --- device and --out -----------------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def no_data_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unusable --out must fail before the data are read (minutes for the real FER2013 on a first run)."""
+
+    def load_dataset(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the data were read before --out was checked")
+
+    monkeypatch.setattr(runner, "load_dataset", load_dataset)
+
+
 def test_device_cuda_without_cuda(kit: Any, fer_zip: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     args = [*run_args(kit, fer_zip, out), "--device", "cuda"]
@@ -315,6 +326,7 @@ def test_device_cuda_without_cuda(kit: Any, fer_zip: Path, out: Path, monkeypatc
     assert_refused(kit, args, out, expected)
 
 
+@pytest.mark.usefixtures("no_data_loading")
 def test_out_under_a_regular_file(kit: Any, fer_zip: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "results.txt"
     blocker.write_text("a file where a folder should be")
@@ -324,12 +336,14 @@ def test_out_under_a_regular_file(kit: Any, fer_zip: Path, tmp_path: Path) -> No
     assert blocker.read_text() == "a file where a folder should be"
 
 
+@pytest.mark.usefixtures("no_data_loading")
 def test_out_is_a_file(kit: Any, fer_zip: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.write_text("not a folder")
     assert_refused(kit, run_args(kit, fer_zip, out), out, f"error: --out {out} exists and is not a directory")
 
 
+@pytest.mark.usefixtures("no_data_loading")
 def test_out_in_a_read_only_place(kit: Any, fer_zip: Path, tmp_path: Path, tmpfs: Any) -> None:
     """Permission bits do not stop root, a read-only file system does: use whichever binds this user."""
     if os.geteuid() == 0:
@@ -343,6 +357,7 @@ def test_out_in_a_read_only_place(kit: Any, fer_zip: Path, tmp_path: Path, tmpfs
     assert_refused(kit, run_args(kit, fer_zip, out), out, expected)
 
 
+@pytest.mark.usefixtures("no_data_loading")
 def test_out_is_a_non_empty_folder_of_something_else(kit: Any, fer_zip: Path, tmp_path: Path) -> None:
     out = tmp_path / "Documents"
     out.mkdir()

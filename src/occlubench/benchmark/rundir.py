@@ -20,7 +20,19 @@ from typing import IO, Any
 from occlubench.errors import RunDirError
 from occlubench.storage import atomic_write_json, read_json, remove_stale_temporaries
 
-OWNED = ("config.json", "results.json", "matrix.csv", "matrix.md", "checkpoints", "history", "predictions", "report")
+OWNED = (
+    "config.json",
+    "results.json",
+    "matrix.csv",
+    "matrix.md",
+    "severity.csv",
+    "regions.csv",
+    "checkpoints",
+    "history",
+    "predictions",
+    "report",
+)
+"""What a run writes in its directory: ``--overwrite`` removes these and nothing else."""
 LOCK_NAME = ".lock"
 
 _HELD: dict[Path, IO[bytes]] = {}  # run directories this process holds, by resolved path -> open lock file
