@@ -64,6 +64,9 @@ def run(
     precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware has it) | bf16 | fp32.")] = "auto",
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for CIs (0 = off).")] = 1000,
     overwrite: Annotated[bool, typer.Option(help="Replace a run of another config found in --out.")] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="Write RUN_DIR/report/ (report.md, report.html) at the end.")
+    ] = False,
 ) -> None:
     """Train and evaluate a benchmark's plan and write the occlusion x model matrix."""
     with user_errors():
@@ -92,6 +95,10 @@ def run(
             result = run_benchmark(benchmark, data, out, options=options, overwrite=overwrite, progress=progress)
         _print_matrix(result.cells, "accuracy")
         console.print(f"[green]done[/green]: {result.run_dir}/ (results.json, matrix.csv, matrix.md)")
+        if report:
+            from occlubench.cli.report_commands import write_report
+
+            write_report(result.run_dir)
 
 
 def _print_matrix(cells: list[dict], metric: str) -> None:
@@ -139,8 +146,8 @@ def main() -> None:
     app(prog_name="occlubench")
 
 
-# Registers `preview` on `app` (at the end: that module imports `app` from here).
-from occlubench.cli import preview_command  # noqa: E402, F401
+# Registers `report` and `leaderboard` on `app` (at the end: that module imports `app` from here); `preview` too.
+from occlubench.cli import preview_command, report_commands  # noqa: E402, F401
 
 if __name__ == "__main__":
     sys.exit(main())
