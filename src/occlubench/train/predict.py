@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import torch
 
 from occlubench.data.imageset import ImageSet
-from occlubench.train.device import autocast
+from occlubench.train.device import autocast, configure_backend, default_eval_batch_size
 from occlubench.train.progress import ProgressCallback, ProgressEvent, ignore_progress
 
 OccludeFn = Callable[..., torch.Tensor]
@@ -27,7 +27,7 @@ def predict_conditions(
     *,
     device: torch.device,
     amp_dtype: torch.dtype | None = None,
-    batch_size: int = 512,
+    batch_size: int | None = None,
     seed: int = 0,
     images_on_device: torch.Tensor | None = None,
     progress: ProgressCallback = ignore_progress,
@@ -36,11 +36,17 @@ def predict_conditions(
     """Softmax probabilities of ``model`` on ``data`` under each occlusion condition.
 
     The split is read once: each batch is converted to float once and every condition is one batched occluder call
-    on it. ``None`` as an occluder means the clean image.
+    on it. ``None`` as an occluder means the clean image. Probabilities stay on the device until the sweep ends, so
+    the host never waits for the GPU in between.
+
+    Args:
+        batch_size: images per forward pass; None for the device's default (``default_eval_batch_size``).
 
     Returns:
         condition -> float32 CPU tensor (N, num_classes).
     """
+    configure_backend(device)
+    batch_size = batch_size or default_eval_batch_size(device)
     model.eval()
     images = images_on_device if images_on_device is not None else data.images.to(device)
     n = len(data)
@@ -54,6 +60,6 @@ def predict_conditions(
             x = x.contiguous(memory_format=torch.channels_last)
             with autocast(device, amp_dtype):
                 logits = model(x)
-            outputs[name].append(torch.softmax(logits.float(), dim=1).cpu())
+            outputs[name].append(torch.softmax(logits.float(), dim=1))
         progress(ProgressEvent("eval_step", job, step=step + 1, steps=steps))
-    return {name: torch.cat(chunks) if chunks else torch.empty(0) for name, chunks in outputs.items()}
+    return {name: torch.cat(chunks).cpu() if chunks else torch.empty(0) for name, chunks in outputs.items()}
