@@ -90,8 +90,9 @@ def test_build_writes_pages_index_reports_and_commands(make_run: Any, tmp_path: 
         rid = run_id(load_run(root))
         copied = out / "reports" / f"{rid}.html"  # the run's self-contained report, copied beside the page
         assert copied.read_text() == f"<html>{root.name}</html>"
-        assert f"[{rid}](reports/{rid}.html)" in page
-        assert page.count(f"[{rid}](reports/") == 4  # once per metric table: the run given twice counts once
+        assert f"[{rid}](reports/{rid}.html)" in page  # in the Reproduce table
+        short = rid.rsplit("-", 1)[-1]
+        assert page.count(f'[{short}](reports/{rid}.html "report of {rid}")') == 4  # once per metric table, not 8
     assert "`occlubench run demo --preset smoke --model fer_cnn --protocol official --seed 0`" in page
     assert "`occlubench run demo --preset quick --model fer_cnn --protocol official --seed 0`" in page
 

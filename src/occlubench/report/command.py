@@ -97,6 +97,12 @@ def preset_overrides(config: Mapping[str, Any], spec: BenchmarkSpec | None = Non
             words += ["--limit", str(config["limit"])]
         for name, recipe, default in (("baseline", baseline, base_default), ("finetune", finetune, fine_default)):
             untold += [f"{name}.{k}" for k in default if k != "epochs" and recipe.get(k) != default[k]]
+        run_options, preset_options = dict(config.get("dataset_options") or {}), dict(preset.dataset_options)
+        untold += [
+            f"dataset_options.{k}"
+            for k in sorted(set(run_options) | set(preset_options))
+            if run_options.get(k) != preset_options.get(k)
+        ]
     return words, untold
 
 
@@ -105,4 +111,4 @@ def variant_of(config: Mapping[str, Any]) -> str:
     flags, untold = preset_overrides(config)
     if config.get("precision", "auto") != _CLI_DEFAULTS["precision"]:
         flags += ["--precision", str(config["precision"])]
-    return " ".join(flags + [f"{name} changed" for name in untold])
+    return " ".join(flags + ([f"changed: {', '.join(untold)}"] if untold else []))

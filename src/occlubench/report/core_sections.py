@@ -153,15 +153,14 @@ def confusion_section(run: RunData) -> Section | None:
 
 
 def _auc_table(run: RunData, trained_on: str) -> Table:
-    """Per-class one-vs-rest AUC of one model, classes x evaluation conditions, as the run computed them."""
-    cells = run.cells_of(trained_on)
+    """Per-class one-vs-rest AUC of one model (rows: evaluation conditions; columns: classes), as the run stored it."""
     rows = []
-    for name in run.classes:
-        values = [c["metrics"].get("per_class_auc", {}).get(name) for c in cells]
-        rows.append(
-            (name, *(f"{v:.3f}" if isinstance(v, (int, float)) and math.isfinite(v) else "n/a" for v in values))
-        )
-    return Table(("AUC", *(c["evaluated_on"] for c in cells)), tuple(rows), (False, *(True,) * len(cells)))
+    for cell in run.cells_of(trained_on):
+        per_class = cell["metrics"].get("per_class_auc") or {}
+        values = [per_class.get(name) for name in run.classes]
+        shown = [f"{v:.3f}" if isinstance(v, (int, float)) and math.isfinite(v) else "n/a" for v in values]
+        rows.append((f"AUC, evaluated on {cell['evaluated_on']}", *shown))
+    return Table(("", *run.classes), tuple(rows), (False, *(True,) * len(run.classes)))
 
 
 @register_section("roc")

@@ -16,7 +16,7 @@ from typing import Union
 
 @dataclass(frozen=True)
 class Paragraph:
-    """Text with a small inline Markdown subset: ``code``, **bold**, *emphasis* and [links](url)."""
+    """Text with a small inline Markdown subset: code spans, bold, emphasis and links (``[text](address)``)."""
 
     text: str
     kind: str = "text"  # "text" | "note" | "warning": the HTML gives notes and warnings a coloured box
@@ -184,6 +184,7 @@ body { margin: 0; color: var(--ink); font: 15px/1.5 system-ui, -apple-system, "S
 header { background: #0b3d5c; color: #fff; padding: 1.2rem 2rem; }
 header h1 { margin: 0; font-size: 1.6rem; }
 header p { margin: .3rem 0 0; opacity: .85; }
+header code { background: rgba(255, 255, 255, .16); color: #fff; }
 nav { position: sticky; top: 0; background: #fff; border-bottom: 1px solid var(--line); padding: .5rem 2rem;
       font-size: .9rem; z-index: 1; }
 nav a { margin-right: 1rem; color: var(--accent); text-decoration: none; white-space: nowrap; }

@@ -13,7 +13,7 @@ import torch
 from matplotlib.figure import Figure
 
 from occlubench.benchmark.spec import occluder_name
-from occlubench.errors import OcclubenchError
+from occlubench.errors import ConfigError, OcclubenchError
 from occlubench.report.document import Paragraph, Picture, Section, Table
 from occlubench.report.rundata import RunData
 from occlubench.report.sections import register_section
@@ -32,8 +32,15 @@ def run_conditions(config: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(n for n in names if n and n != "mix"))
 
 
-def plot_occluder_gallery(conditions: Sequence[str], *, seed: int = GALLERY_SEED) -> tuple[Figure | None, list[str]]:
+def plot_occluder_gallery(
+    conditions: Sequence[str], *, seed: int = GALLERY_SEED, classes: Sequence[str] | None = None
+) -> tuple[Figure | None, list[str]]:
     """One column per condition, one row per class (a synthetic face of that class), labelled.
+
+    Args:
+        conditions: condition labels (``full``, ``upper``...) or occluder names, one column each.
+        seed: the faces and any random occluder.
+        classes: the rows, by class name; default all seven.
 
     Returns:
         The figure (None when no condition names a known occluder) and the conditions that could not be drawn
@@ -52,6 +59,11 @@ def plot_occluder_gallery(conditions: Sequence[str], *, seed: int = GALLERY_SEED
     if not occluders:
         return None, skipped
     faces = synthetic_faces(n_per_class=1, seed=seed)
+    if classes is not None:
+        unknown = [name for name in classes if name not in faces.classes]
+        if unknown:
+            raise ConfigError(f"no synthetic face class {', '.join(unknown)}", f"classes: {', '.join(faces.classes)}")
+        faces = faces.subset([int((faces.labels == faces.classes.index(name)).nonzero()[0]) for name in classes])
     images = faces.images.float() / 255.0
     canvas = render_gallery(occluders, images, torch.Generator().manual_seed(seed), padding=PADDING)
     _, _, height, width = images.shape

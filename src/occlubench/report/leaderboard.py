@@ -118,7 +118,8 @@ def _metric_table(rows: Sequence[LeaderboardRow], metric: str, entries: Mapping[
     for rank, row in enumerate(ranked, start=1):
         mean = row.mean_occluded(metric)
         entry = entries[row.run_id]
-        link = f"[{row.run_id}]({entry.report})" if entry.report else row.run_id
+        short = row.run_id.rsplit("-", 1)[-1]  # the config hash: the run's key in the Reproduce table below
+        link = f'[{short}]({entry.report} "report of {row.run_id}")' if entry.report else short
         values = [format_value(row.cells[c], metric) if c in row.cells else "" for c in columns]
         body.append(
             [
@@ -175,8 +176,9 @@ def leaderboard_markdown(
             entry = entries[rid]
             sha = {**entry.run.results.get("data", {}), **entry.run.config.get("data", {})}.get("sha256")
             trained = ", ".join(row_label(t) for t in entry.run.trained_on)
-            run_rows.append([rid, trained, f"`{sha[:12]}`" if sha else "generated", f"`{entry.command}`"])
-        out += _table(["run", "its rows (trained on)", "data sha256", "command"], run_rows, sortable=False)
+            name = f"[{rid}]({entry.report})" if entry.report else rid
+            run_rows.append([name, trained, f"`{sha[:12]}`" if sha else "generated", f"`{entry.command}`"])
+        out += _table(["run (its report)", "its rows (trained on)", "data sha256", "command"], run_rows, sortable=False)
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
