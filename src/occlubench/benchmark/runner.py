@@ -25,6 +25,7 @@ from occlubench.benchmark.catalog import get_benchmark
 from occlubench.benchmark.results import SCHEMA_VERSION, comparisons_markdown, matrix, matrix_csv, matrix_markdown
 from occlubench.benchmark.rundir import RunDir, config_hash
 from occlubench.benchmark.spec import CLEAN, BenchmarkSpec, Preset, TrainingCondition, occluder_name
+from occlubench.data.detect import choose_dataset
 from occlubench.data.imageset import ImageSet
 from occlubench.data.registry import LoadedDataset, load_dataset
 from occlubench.errors import ConfigError
@@ -65,6 +66,8 @@ class RunOptions:
     precision: str = "auto"
     compile: bool = False
     bootstrap: int = 1000
+    dataset: str | None = None  # the reader (None: the spec's, or detected from --data)
+    dataset_options: Mapping[str, Any] | None = None  # over the preset's, e.g. {"size": 64} for imagefolder
 
 
 @dataclass
@@ -105,7 +108,7 @@ def resolve_config(spec: BenchmarkSpec, options: RunOptions, data_info: Mapping[
     finetune = preset.finetune.with_overrides(epochs=options.finetune_epochs, batch_size=options.batch_size)
     return {
         "benchmark": spec.name,
-        "dataset": spec.dataset,
+        "dataset": options.dataset or spec.dataset,
         "data": {k: data_info[k] for k in ("format", "sha256", "split_note") if k in data_info},
         "model": options.model or spec.model,
         "weights": options.weights or "none",
@@ -113,7 +116,7 @@ def resolve_config(spec: BenchmarkSpec, options: RunOptions, data_info: Mapping[
         "protocol": options.protocol,
         "seed": options.seed,
         "limit": options.limit if options.limit is not None else preset.limit,
-        "dataset_options": dict(preset.dataset_options),
+        "dataset_options": run_dataset_options(spec, preset, options),
         "recipes": {"baseline": baseline.to_dict(), "finetune": finetune.to_dict()},
         "trainings": [
             {"name": t.name, "occlusion": t.occlusion, "init_from": t.init_from, "recipe": t.recipe, "mix": t.mix}
@@ -123,6 +126,12 @@ def resolve_config(spec: BenchmarkSpec, options: RunOptions, data_info: Mapping[
         "precision": options.precision,
         "bootstrap_resamples": options.bootstrap,
     }
+
+
+def run_dataset_options(spec: BenchmarkSpec, preset: Preset, options: RunOptions) -> dict[str, Any]:
+    """The preset's dataset options when the run reads the spec's own dataset, then the user's on top."""
+    base = preset.dataset_options if (options.dataset or spec.dataset) == spec.dataset else {}
+    return {**base, **(options.dataset_options or {})}
 
 
 def environment(device: torch.device, amp: torch.dtype | None) -> dict[str, Any]:
@@ -410,11 +419,14 @@ def run_benchmark(
     resolve_device(options.device)  # fail on --device cuda before reading any data
     if spec.needs_data and data is None:
         raise ConfigError(f"benchmark {spec.name!r} needs --data PATH", "e.g. --data ~/Downloads/fer2013.zip")
+    # The reader: --dataset, else detected from --data's content (FER2013 or an image folder), else the spec's.
+    dataset = choose_dataset(spec.dataset, data, options.dataset)
+    options = RunOptions(**{**options.__dict__, "dataset": dataset})
     started = time.perf_counter()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out_path = Path(out) if out is not None else Path("runs") / f"{spec.name}-{stamp}"
     RunDir(out_path).check_usable()  # an unusable --out fails before the data are read
-    loaded = load_dataset(spec.dataset, data, seed=options.seed, options=preset.dataset_options)
+    loaded = load_dataset(dataset, data, seed=options.seed, options=run_dataset_options(spec, preset, options))
     runner = _Runner(spec, options, loaded, out_path, progress)
     runner.check_inputs()  # every user input is checked before the first byte goes to --out
     runner.run.claim(runner.config, overwrite=overwrite)

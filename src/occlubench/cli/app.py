@@ -32,6 +32,28 @@ def _root(
     install_warning_printer()
 
 
+def _parse_dataset_options(items: list[str] | None) -> dict[str, object] | None:
+    """``["size=64", "resize=stretch"]`` -> ``{"size": 64, "resize": "stretch"}`` (numbers become numbers)."""
+    if not items:
+        return None
+    options: dict[str, object] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            from occlubench.errors import ConfigError
+
+            raise ConfigError(f"--dataset-option must be KEY=VALUE, got {item!r}", "e.g. --dataset-option size=64")
+        value: object = text.strip()
+        for parse in (int, float):
+            try:
+                value = parse(text)
+                break
+            except ValueError:
+                continue
+        options[key.strip()] = value
+    return options
+
+
 def _parse_seeds(text: str | None) -> list[int] | None:
     if text is None:
         return None
@@ -47,7 +69,20 @@ def _parse_seeds(text: str | None) -> list[int] | None:
 @app.command()
 def run(
     benchmark: Annotated[str, typer.Argument(help="A benchmark name (see `occlubench list`).")],
-    data: Annotated[Path | None, typer.Option("--data", help="Dataset: FER2013 zip, folder or CSV.")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Dataset: FER2013 zip, folder or CSV, or a folder/zip of class folders."),
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", help="Force a dataset reader (see `occlubench list`); default: from --data."),
+    ] = None,
+    dataset_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset-option", help="KEY=VALUE for the dataset reader, repeatable (imagefolder: size=64, channels=3)."
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Run directory [default: runs/<benchmark>-<UTC time>].")
     ] = None,
@@ -86,6 +121,8 @@ def run(
             protocol=protocol,
             precision=precision,
             bootstrap=bootstrap,
+            dataset=dataset,
+            dataset_options=_parse_dataset_options(dataset_option),
         )
         if data is not None and not data.expanduser().exists():
             from occlubench.errors import DataError

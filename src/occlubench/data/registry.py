@@ -1,7 +1,17 @@
 """Dataset registry: a name -> loader that returns the splits of a dataset and what was read.
 
-Loaders take the ``--data`` source (or None for generated datasets), the run's seed and the preset's
-``dataset_options``, and return a ``LoadedDataset`` whose ``info`` is recorded in ``results.json``.
+Loaders take the ``--data`` source (or None for generated datasets), the run's seed and the run's
+``dataset_options`` (the preset's, then ``--dataset-option``), and return a ``LoadedDataset`` whose ``info`` is
+recorded in ``results.json``. Built in: ``fer2013``, ``imagefolder`` and ``synthetic_faces``; other packages add
+readers with :func:`register_dataset` or through the entry-point group ``occlubench.datasets``. Which reader a run
+uses: :func:`occlubench.data.detect.choose_dataset`.
+
+Examples:
+    >>> @register_dataset("my_faces")  # doctest: +SKIP
+    ... def my_faces(source, *, seed, options):
+    ...     \"\"\"My lab's faces: a folder of class folders, read at 64x64 RGB.\"\"\"
+    ...     splits, info = load_image_folder_with_info(source, {"size": 64, "channels": 3})
+    ...     return LoadedDataset(splits, info)
 """
 
 from __future__ import annotations
@@ -70,6 +80,18 @@ def _fer2013(source: Path | None, *, seed: int, options: Mapping[str, Any]) -> L
             f"{source} holds training images only (Kaggle's train.csv has no labels for its test images)",
             "use the image-folder zip, fer2013.csv or icml_face_data.csv",
         )
+    return LoadedDataset(splits, info)
+
+
+@register_dataset("imagefolder")
+def _imagefolder(source: Path | None, *, seed: int, options: Mapping[str, Any]) -> LoadedDataset:
+    """Your images: <root>/<class>/<image> or <root>/{train,val,test}/<class>/<image>, folder or zip, any size."""
+    if source is None:
+        raise ConfigError("the imagefolder dataset needs --data PATH (a folder or zip of class folders)")
+    from occlubench.data.imagefolder import load_image_folder_with_info
+
+    # The split has its own split_seed option, not the run's seed: every seed is evaluated on the same test images.
+    splits, info = load_image_folder_with_info(source, options)
     return LoadedDataset(splits, info)
 
 
