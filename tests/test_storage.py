@@ -147,3 +147,16 @@ def test_only_our_temporary_files_are_removed(tmp_path: Path) -> None:
         path.write_text("keep")
     assert remove_stale_temporaries(tmp_path) == [ours]
     assert all(path.exists() for path in theirs)
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from occlubench.storage import atomic_write_text
+
+    mask = os.umask(0)
+    os.umask(mask)
+    target = tmp_path / "results.json"
+    atomic_write_text(target, "{}")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask

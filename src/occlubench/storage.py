@@ -41,6 +41,16 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _default_file_mode() -> int:
+    """0o666 minus the process umask: what ``open(path, "w")`` would have given the file."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _default_file_mode()
+
+
 def _write_error(path: Path, exc: OSError) -> RunDirError:
     reason = exc.strerror or str(exc)
     if exc.errno in _DISK_FULL:
@@ -72,6 +82,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise _write_error(path, exc) from None
     try:
+        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600 files; run files are as readable as any other file
         _write_file(fd, data, path)
         os.replace(tmp, path)
     except OSError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torchvision
 from torch import nn
 
 from occlubench.errors import ConfigError
@@ -12,19 +11,26 @@ from occlubench.models.registry import register_model
 from occlubench.models.spec import STUDY_MEAN, STUDY_STD, ModelSpec
 from occlubench.models.weights import load_into, read_state_dict
 
-_IMAGENET_WEIGHTS = {
-    "resnet18": torchvision.models.ResNet18_Weights.IMAGENET1K_V1,
-    "resnet50": torchvision.models.ResNet50_Weights.IMAGENET1K_V2,
-}
+# torchvision is imported inside the factories: importing it pulls in torch._dynamo (seconds of CLI start-up).
+_IMAGENET_WEIGHTS = {"resnet18": "ResNet18_Weights.IMAGENET1K_V1", "resnet50": "ResNet50_Weights.IMAGENET1K_V2"}
+
+
+def _imagenet_weights(arch: str) -> object:
+    import torchvision
+
+    enum_name, member = _IMAGENET_WEIGHTS[arch].split(".")
+    return getattr(getattr(torchvision.models, enum_name), member)
 
 
 def _resnet(arch: str, num_classes: int, weights: str | Path | None) -> ModelSpec:
+    import torchvision
+
     builder = getattr(torchvision.models, arch)
     if weights is None:
         net = builder(num_classes=num_classes)
     elif str(weights).lower() == "imagenet":
         try:
-            net = builder(weights=_IMAGENET_WEIGHTS[arch])
+            net = builder(weights=_imagenet_weights(arch))
         except Exception as exc:  # no internet, proxy, corrupt download: all end the same way for the user
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ConfigError(
