@@ -48,12 +48,14 @@ def test_protocols_and_modified_presets_are_separate_sections(make_run: Any) -> 
         load_run(make_run("b", protocol="study")),
         load_run(make_run("c", epochs=3)),
     ]
-    headings = list(_sections(leaderboard_markdown("demo", collect_rows(runs), _entries(runs))))
+    page = leaderboard_markdown("demo", collect_rows(runs), _entries(runs))
+    headings = list(_sections(page))
     assert headings == [
         "Protocol `official`, preset `smoke`",
         "Protocol `study`, preset `smoke`",
-        "Protocol `official`, preset `smoke`, modified: `--epochs 3`",
+        "Protocol `official`, preset `smoke` (modified)",
     ]
+    assert "**Modified**: these runs change the preset with `--epochs 3`." in page
 
 
 def test_rows_are_ranked_by_mean_occluded_accuracy(make_run: Any) -> None:

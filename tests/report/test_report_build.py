@@ -78,23 +78,45 @@ def test_report_to_another_directory_and_rebuild_drops_stale_figures(make_run: A
     assert "predictions/baseline.safetensors" in markdown  # no predictions: said, not crashed
 
 
-def test_optional_sections_appear_when_the_run_has_their_data(make_run: Any) -> None:
-    extra = {
-        "severity_curves": [
-            {"model": "baseline", "trained_on": "full", "occluder": "random_patch", "parameter": "area",
-             "severities": [0.0, 0.25, 0.5], "accuracy": [0.6, 0.4, 0.2], "ci": [[0.5, 0.7], [0.3, 0.5], [0.1, 0.3]]},
-        ],
-        "region_sensitivity": [
-            {"model": "baseline", "trained_on": "full", "occluder": "grid_cell", "clean_accuracy": 0.6,
-             "accuracy": [[0.5, 0.55], [0.3, 0.58]]},
-        ],
+def _severity_and_region_results() -> dict[str, Any]:
+    """``severity_curves`` and ``region_maps`` in the shape the runner writes them (see optional_sections)."""
+    curve = {
+        "model": "baseline", "trained_on": "full", "seed": 0, "occluder": "random_patch",
+        "severities": [0.0, 0.25, 0.5], "labels": ["full", "random_patch@0.25", "random_patch@0.5"],
+        "metrics": {"accuracy": [0.6, 0.4, 0.2]}, "area_under_curve": {"accuracy": 0.4},
+        "clean_accuracy": 0.6, "severity_at_half_accuracy": 0.375,
     }  # fmt: skip
-    root = make_run(trained=("full",), evaluated=("full",), histories=False, predictions=False, extra=extra)
-    run = load_run(root)
-    sections = {s.title: s for s in build_sections(run, only=["severity", "sensitivity"])}
-    assert set(sections) == {"Severity curves", "Region sensitivity"}
+    grid = [[0.1, 0.0], [0.3, -0.05]]
+    region = {
+        "model": "baseline", "trained_on": "full", "seed": 0, "k": 2, "fill": "black", "classes": ["a", "b"],
+        "accuracy_drop": {"a": grid, "b": grid, "overall": grid},
+        "true_class_probability_drop": {"a": grid, "b": grid, "overall": grid},
+        "labels": [["grid2_r0c0", "grid2_r0c1"], ["grid2_r1c0", "grid2_r1c1"]],
+    }  # fmt: skip
+    comparison = {
+        "model": "upper", "reference": "full", "evaluated_on": "upper", "metric": "accuracy", "difference": 0.164,
+        "ci_low": 0.131, "ci_high": 0.2, "p_mcnemar_holm": 1e-5,
+    }  # fmt: skip
+    robustness = {"relative_robustness": {"full": {"per_condition": {"upper": 0.5}, "mean": 0.5}}}
+    return {
+        "severity_curves": [curve], "region_maps": [region], "comparisons": [comparison], "robustness": robustness,
+    }  # fmt: skip
+
+
+def test_optional_sections_appear_when_the_run_has_their_data(make_run: Any) -> None:
+    names = ["comparisons", "robustness", "severity", "sensitivity"]
+    bare = make_run("bare", trained=("full",), evaluated=("full",), histories=False, predictions=False)
+    assert build_sections(load_run(bare), only=names) == []  # older runs: the sections are left out, no error
+    root = make_run(
+        trained=("full",), evaluated=("full",), histories=False, predictions=False, extra=_severity_and_region_results()
+    )
+    sections = {s.title: s for s in build_sections(load_run(root), only=names)}
+    assert set(sections) == {"Fine-tunes against the baseline", "Robustness summaries", "Severity curves",
+                             "Region sensitivity"}  # fmt: skip
     severity_table = sections["Severity curves"].blocks[2]
-    assert severity_table.rows[0][2] == "0.4000"  # mean accuracy over severity: trapezoid 0.2 / span 0.5
+    assert severity_table.rows[0][2:] == ("0.6000", "0.4000", "0.38")
+    comparison_table = sections["Fine-tunes against the baseline"].blocks[1]
+    assert comparison_table.rows == (("baseline + upper", "+0.164 [+0.131, +0.200] *"),)
 
 
 @pytest.mark.parametrize(

@@ -120,6 +120,77 @@ def matrix_section(run: RunData) -> Section:
     return Section("Occlusion x model matrix", tuple(blocks), anchor="matrix")
 
 
+def _signed(value: Any, digits: int = 3) -> str:
+    return f"{value:+.{digits}f}" if isinstance(value, (int, float)) and math.isfinite(value) else "n/a"
+
+
+@register_section("comparisons")
+def comparisons_section(run: RunData) -> Section | None:
+    """Each fine-tune against the baseline on the same images: paired differences, their intervals, and tests."""
+    comparisons = [c for c in run.results.get("comparisons") or [] if isinstance(c, dict) and "difference" in c]
+    if not comparisons:
+        return None
+    blocks: list[Any] = [
+        Paragraph(
+            "Difference to the reference model (the baseline) on the same report images, image by image. Brackets: "
+            "95% paired-bootstrap interval; `*`: McNemar's exact test significant at 0.05 after Holm's correction "
+            "over every comparison of the run."
+        )
+    ]
+    for metric in dict.fromkeys(c.get("metric", "accuracy") for c in comparisons):
+        chosen = [c for c in comparisons if c.get("metric", "accuracy") == metric]
+        columns = list(dict.fromkeys(c["evaluated_on"] for c in chosen))
+        by_key = {(c["model"], c["evaluated_on"]): c for c in chosen}
+        rows = []
+        for model in dict.fromkeys(c["model"] for c in chosen):
+            values = []
+            for column in columns:
+                c = by_key.get((model, column))
+                if c is None:
+                    values.append("")
+                    continue
+                p = c.get("p_mcnemar_holm")
+                star = " *" if isinstance(p, (int, float)) and p < 0.05 else ""
+                values.append(
+                    f"{_signed(c['difference'])} [{_signed(c.get('ci_low'))}, {_signed(c.get('ci_high'))}]{star}"
+                )
+            rows.append((row_label(str(model)), *values))
+        reference = row_label(str(chosen[0].get("reference", "full")))
+        title = METRIC_TITLES.get(metric, metric)
+        header = (f"{title}: model − {reference}", *columns)
+        blocks.append(Table(header, tuple(rows), (False, *(True,) * len(columns))))
+    return Section("Fine-tunes against the baseline", tuple(blocks), anchor="comparisons")
+
+
+@register_section("robustness")
+def robustness_section(run: RunData) -> Section | None:
+    """Robustness summaries per model: accuracy kept relative to clean, and error relative to the baseline."""
+    robustness = run.results.get("robustness") or {}
+    explanations = {
+        "relative_robustness": "Relative robustness: occluded accuracy / the same model's clean accuracy (1 = "
+        "nothing lost).",
+        "normalized_occlusion_error": "Occlusion error: the model's error under an occlusion / the baseline's error "
+        "under it (below 1 = fewer mistakes than the baseline).",
+    }
+    blocks: list[Any] = []
+    for key, explanation in explanations.items():
+        table = robustness.get(key)
+        if not isinstance(table, dict) or not table:
+            continue
+        columns = list(dict.fromkeys(c for entry in table.values() for c in (entry.get("per_condition") or {})))
+        rows = []
+        for model, entry in table.items():
+            per = entry.get("per_condition") or {}
+            values = [
+                f"{v:.3f}" if isinstance(v := per.get(c), (int, float)) and math.isfinite(v) else "n/a" for c in columns
+            ]
+            mean = entry.get("mean")
+            rows.append((row_label(str(model)), *values, f"{mean:.3f}" if isinstance(mean, (int, float)) else "n/a"))
+        blocks.append(Paragraph(explanation))
+        blocks.append(Table(("model", *columns, "mean"), tuple(rows), (False, *(True,) * (len(columns) + 1))))
+    return Section("Robustness summaries", tuple(blocks), anchor="robustness") if blocks else None
+
+
 @register_section("per_class")
 def per_class_section(run: RunData) -> Section | None:
     """Per-class accuracy of every model under every condition: which expressions an occlusion takes away."""

@@ -1,21 +1,24 @@
 """Sections that only some runs have data for: severity curves and region-sensitivity maps.
 
-Each builder returns None when ``results.json`` lacks its key, so today's runs simply skip them. A run that measures
-them stores them in ``results.json`` in this shape (plain JSON, like the cells):
+Each builder returns None when ``results.json`` lacks its key (runs made before these were measured, or without
+them), so the report simply leaves the section out. They read what the runner writes:
 
-``severity_curves``: a list of curves, one per (model, occluder)::
+``severity_curves`` (from :func:`occlubench.benchmark.severity.severity_curves`), one per (model, occluder)::
 
-    {"model": "baseline", "trained_on": "full", "occluder": "random_patch", "parameter": "severity",
-     "severities": [0.0, 0.1, 0.2, ...], "accuracy": [0.66, 0.61, 0.55, ...],
-     "ci": [[0.65, 0.67], ...]}                      # optional, one [low, high] per severity
+    {"model": "baseline", "trained_on": "full", "seed": 0, "occluder": "random_patch",
+     "severities": [0.0, 0.1, ...], "labels": ["full", "random_patch@0.1", ...],
+     "metrics": {"accuracy": [0.66, 0.61, ...], ...}, "area_under_curve": {"accuracy": 0.52, ...},
+     "clean_accuracy": 0.66, "severity_at_half_accuracy": 0.45}
 
-``region_sensitivity``: a list of maps, one per (model, occluder), each a grid of accuracies with that region hidden::
+The points' intervals come from the cells named in ``labels``.
 
-    {"model": "baseline", "trained_on": "full", "occluder": "grid_cell", "clean_accuracy": 0.66,
-     "accuracy": [[0.64, 0.58, ...], ...]}          # rows x columns of the image grid, row-major from the top-left
+``region_maps`` (from :func:`occlubench.benchmark.regions.region_maps`), one per (model, grid size)::
 
-A run with another layout replaces a builder in place:
-``REPORT_SECTIONS.register("severity", my_builder, replace=True)``.
+    {"model": "baseline", "trained_on": "full", "k": 4, "fill": "black", "classes": [...],
+     "accuracy_drop": {"angry": k x k, ..., "overall": k x k},
+     "true_class_probability_drop": {...}, "clean": {...}, "labels": k x k}
+
+A run with another layout replaces a builder in place: ``REPORT_SECTIONS.register("severity", f, replace=True)``.
 """
 
 from __future__ import annotations
@@ -34,116 +37,143 @@ from occlubench.report.rundata import RunData
 from occlubench.report.sections import register_section
 from occlubench.report.style import DIVERGING_CMAP, annotate, color, figure_png, plot_style, text_color_on
 
+REGION_METRIC = "true_class_probability_drop"
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
 
 def _valid_curve(curve: Any) -> bool:
-    if not isinstance(curve, Mapping):
+    if not isinstance(curve, Mapping) or not isinstance(curve.get("metrics"), Mapping):
         return False
-    x, y = curve.get("severities"), curve.get("accuracy")
+    x, y = curve.get("severities"), curve["metrics"].get("accuracy")
     return isinstance(x, list) and isinstance(y, list) and len(x) == len(y) >= 2
 
 
-def plot_severity_curves(curves: Sequence[Mapping[str, Any]]) -> Figure:
-    """Accuracy against occluder severity, one panel per occluder, one line (and CI band) per model."""
+def plot_severity_curves(curves: Sequence[Mapping[str, Any]], intervals: Mapping[tuple[str, str], Any]) -> Figure:
+    """Accuracy against severity (the fraction hidden), one panel per occluder, one line and CI band per model.
+
+    Args:
+        curves: the run's ``severity_curves``.
+        intervals: (trained_on, point label) -> [low, high] of the accuracy at that point, where known.
+    """
     occluders = list(dict.fromkeys(str(c["occluder"]) for c in curves))
-    models = list(dict.fromkeys(str(c.get("trained_on", c.get("model"))) for c in curves))
+    models = list(dict.fromkeys(str(c["trained_on"]) for c in curves))
+    columns = min(len(occluders), 4)
+    rows = math.ceil(len(occluders) / columns)
     with plot_style():
-        figure = Figure(figsize=(3.4 * len(occluders) + 1.6, 3.0), layout="constrained")
-        axes = np.atleast_1d(figure.subplots(1, len(occluders), sharey=True))
-        for ax, occluder in zip(axes, occluders, strict=True):
+        figure = Figure(figsize=(3.0 * columns + 1.8, 2.7 * rows + 0.3), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)).ravel()
+        for ax, occluder in zip(axes, occluders, strict=False):
             for curve in (c for c in curves if str(c["occluder"]) == occluder):
-                model = str(curve.get("trained_on", curve.get("model")))
+                model = str(curve["trained_on"])
                 ink = color(models.index(model))
-                ax.plot(curve["severities"], curve["accuracy"], color=ink, marker="o", ms=3, label=row_label(model))
-                ci = curve.get("ci")
-                if isinstance(ci, list) and len(ci) == len(curve["severities"]):
-                    low, high = zip(*ci, strict=True)
-                    ax.fill_between(curve["severities"], low, high, color=ink, alpha=0.15, lw=0)
+                x, y = curve["severities"], curve["metrics"]["accuracy"]
+                ax.plot(x, y, color=ink, marker="o", ms=3, label=row_label(model))
+                bounds = [intervals.get((model, label)) for label in curve.get("labels", [])]
+                if len(bounds) == len(x) and all(b and _number(b[0]) is not None for b in bounds):
+                    ax.fill_between(x, [b[0] for b in bounds], [b[1] for b in bounds], color=ink, alpha=0.15, lw=0)
             ax.set_title(occluder)
-            ax.set_xlabel(str(next(c.get("parameter", "severity") for c in curves if c["occluder"] == occluder)))
             ax.yaxis.grid(True)
-        axes[0].set_ylabel("accuracy")
+        for ax in axes[len(occluders) :]:
+            ax.set_visible(False)
+        for ax in axes[(rows - 1) * columns :]:
+            ax.set_xlabel("severity (fraction hidden)")
+        for ax in axes[::columns]:
+            ax.set_ylabel("accuracy")
         figure.legend(*axes[0].get_legend_handles_labels(), loc="outside right center")
     return figure
 
 
 @register_section("severity")
 def severity_section(run: RunData) -> Section | None:
-    """Accuracy as an occluder's severity grows, with the normalised area under each curve (when measured)."""
-    from occlubench.errors import OcclubenchError
-    from occlubench.metrics.robustness import area_under_severity_curve
-
+    """Accuracy as each occluder hides more of the image, with the area under each curve (when measured)."""
     curves = [c for c in run.results.get("severity_curves") or [] if _valid_curve(c)]
     if not curves:
         return None
+    intervals = {(c["trained_on"], c["evaluated_on"]): c.get("ci", {}).get("accuracy") for c in run.all_cells}
     rows = []
     for curve in curves:
-        try:
-            area = f"{area_under_severity_curve(curve['severities'], curve['accuracy']):.4f}"
-        except OcclubenchError:
-            area = "n/a"
-        rows.append((row_label(str(curve.get("trained_on", curve.get("model")))), f"`{curve['occluder']}`", area))
+        area = _number((curve.get("area_under_curve") or {}).get("accuracy"))
+        half = _number(curve.get("severity_at_half_accuracy"))
+        clean = _number(curve.get("clean_accuracy"))
+        rows.append(
+            (
+                row_label(str(curve["trained_on"])),
+                f"`{curve['occluder']}`",
+                f"{clean:.4f}" if clean is not None else "n/a",
+                f"{area:.4f}" if area is not None else "n/a",
+                f"{half:.2f}" if half is not None else "not in range",
+            )
+        )
+    header = ("model", "occluder", "clean accuracy", "mean accuracy over severities", "accuracy halves at")
+    figure = plot_severity_curves(curves, intervals)
     return Section(
         "Severity curves",
         (
             Paragraph(
-                "Accuracy as more of the image is hidden; the area is the mean accuracy over the severity range."
+                "Accuracy as an occluder hides a growing fraction of the image (severity 0 is the clean image). "
+                "The mean accuracy over severities is the normalised area under the curve; the last column is the "
+                "severity at which accuracy falls to half the clean accuracy."
             ),
-            Picture("severity-curves", figure_png(plot_severity_curves(curves)), "accuracy against occluder severity"),
-            Table(("model", "occluder", "area under the curve"), tuple(rows), (False, False, True)),
+            Picture("severity-curves", figure_png(figure), "accuracy against occluder severity"),
+            Table(header, tuple(rows), (False, False, True, True, True)),
         ),
         anchor="severity",
     )
 
 
 def _valid_map(entry: Any) -> bool:
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("accuracy"), list) or not entry["accuracy"]:
+    if not isinstance(entry, Mapping) or not isinstance(entry.get(REGION_METRIC), Mapping):
         return False
-    widths = {len(r) if isinstance(r, list) else -1 for r in entry["accuracy"]}
-    return len(widths) == 1 and widths.pop() > 0
+    grids = list(entry[REGION_METRIC].values())
+    return bool(grids) and all(isinstance(g, list) and g and all(isinstance(r, list) for r in g) for g in grids)
 
 
-def plot_sensitivity_maps(maps: Sequence[Mapping[str, Any]]) -> Figure:
-    """Accuracy lost when each image region is hidden, one panel per model (darker = the region matters more)."""
-    drops = []
-    for entry in maps:
-        grid = np.asarray(entry["accuracy"], dtype=float)
-        clean = entry.get("clean_accuracy")
-        drops.append((float(clean) - grid) if isinstance(clean, (int, float)) and math.isfinite(clean) else -grid)
-    limit = max(float(np.nanmax(np.abs(d))) for d in drops) or 1.0
-    cmap = matplotlib.colormaps[DIVERGING_CMAP]
+def plot_region_map(entry: Mapping[str, Any], metric: str = REGION_METRIC) -> Figure:
+    """One model's region map: a k x k grid per class and overall, red where hiding the cell costs the most."""
+    grids = {key: np.asarray(grid, dtype=float) for key, grid in entry[metric].items()}
+    finite = [np.abs(g[np.isfinite(g)]).max() for g in grids.values() if np.isfinite(g).any()]
+    limit = max(finite) if finite and max(finite) > 0 else 1.0
+    cmap = matplotlib.colormaps[DIVERGING_CMAP].with_extremes(bad="#eeeeee")
     with plot_style():
-        figure = Figure(figsize=(2.6 * len(maps) + 1.0, 2.9), layout="constrained")
-        axes = np.atleast_1d(figure.subplots(1, len(maps)))
+        figure = Figure(figsize=(1.75 * len(grids) + 1.2, 2.3), layout="constrained")
+        axes = np.atleast_1d(figure.subplots(1, len(grids)))
         image = None
-        for ax, entry, drop in zip(axes, maps, drops, strict=True):
-            image = ax.imshow(drop, cmap=cmap, vmin=-limit, vmax=limit)
-            for (i, j), value in np.ndenumerate(drop):
-                if drop.size <= 64 and math.isfinite(value):
-                    ink = text_color_on(cmap, (value + limit) / (2 * limit))
-                    annotate(ax, j, i, f"{value:.2f}", fontsize=6, color=ink)
-            ax.set_title(f"{row_label(str(entry.get('trained_on', entry.get('model'))))}\n{entry.get('occluder', '')}")
+        for ax, (key, grid) in zip(axes, grids.items(), strict=True):
+            image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=-limit, vmax=limit)
+            if grid.shape[0] <= 5:
+                for (i, j), value in np.ndenumerate(grid):
+                    if math.isfinite(value):
+                        ink = text_color_on(cmap, (value + limit) / (2 * limit))
+                        annotate(ax, j, i, f"{100 * value:+.0f}", fontsize=6, color=ink)
+            ax.set_title(key, fontsize=9, fontweight="bold" if key == "overall" else "normal")
             ax.set_xticks([])
             ax.set_yticks([])
+        axes[0].set_ylabel(row_label(str(entry.get("trained_on", "?"))))
         if image is not None:
-            bar = figure.colorbar(image, ax=list(axes), fraction=0.03)
-            bar.set_label("accuracy drop when hidden")
+            bar = figure.colorbar(image, ax=list(axes), fraction=0.025, pad=0.01)
+            bar.set_label(metric.replace("_", " "))
     return figure
 
 
 @register_section("sensitivity")
 def sensitivity_section(run: RunData) -> Section | None:
-    """Which image regions each model depends on: accuracy drop with each grid cell hidden (when measured)."""
-    maps = [m for m in run.results.get("region_sensitivity") or [] if _valid_map(m)]
+    """Which image regions each model reads each class from: the drop when one grid cell is hidden (when measured)."""
+    maps = [m for m in run.results.get("region_maps") or [] if _valid_map(m)]
     if not maps:
         return None
-    return Section(
-        "Region sensitivity",
-        (
-            Paragraph(
-                "Each square is one region of the image grid (top of the face at the top, image-left on the left); "
-                "its value is the accuracy lost when only that region is hidden."
-            ),
-            Picture("region-sensitivity", figure_png(plot_sensitivity_maps(maps)), "region sensitivity maps"),
-        ),
-        anchor="sensitivity",
-    )
+    blocks: list[Any] = [
+        Paragraph(
+            "Each square is one cell of a k x k grid over the image (row 0 at the top of the face, image-left on "
+            "the left); its colour is how much hiding only that cell lowers the probability of the true class, "
+            "averaged over the report images of a class (printed in percentage points on small grids). Orange: "
+            "the model reads that class from there."
+        )
+    ]
+    for index, entry in enumerate(maps):
+        title = f"{row_label(str(entry.get('trained_on', '?')))}, {entry.get('k', '?')}x{entry.get('k', '?')} grid"
+        name = f"regions-{entry.get('model', index)}-k{entry.get('k', index)}"
+        blocks.append(Picture(name, figure_png(plot_region_map(entry)), f"region sensitivity map, {title}", title))
+    return Section("Region sensitivity", tuple(blocks), anchor="sensitivity")

@@ -58,8 +58,14 @@ class RunData:
         return str(self.results.get("benchmark") or self.config.get("benchmark", "?"))
 
     @property
-    def cells(self) -> list[Mapping[str, Any]]:
+    def all_cells(self) -> list[Mapping[str, Any]]:
+        """Every evaluated cell, severity-curve points and region-map grid cells included."""
         return list(self.results.get("cells", []))
+
+    @property
+    def cells(self) -> list[Mapping[str, Any]]:
+        """The cells of the occlusion x model matrix: plain conditions only (no severity point, no grid cell)."""
+        return [c for c in self.all_cells if "severity" not in c and "grid" not in c]
 
     @property
     def classes(self) -> tuple[str, ...]:
