@@ -98,6 +98,10 @@ def test_build_writes_pages_index_reports_and_commands(make_run: Any, tmp_path: 
     assert "`occlubench run demo --preset smoke --model fer_cnn --protocol official --seed 0`" in page
     assert "`occlubench run demo --preset quick --model fer_cnn --protocol official --seed 0`" in page
 
+    # Rebuilt from one run only: the other run's copied report goes, since no page links it any more.
+    assert CliRunner().invoke(app, ["leaderboard", str(smoke), "-o", str(out)]).exit_code == 0
+    assert [p.name for p in (out / "reports").glob("*.html")] == [f"{run_id(load_run(smoke))}.html"]
+
 
 def test_no_run_or_a_bad_one_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RunDirError, match="at least one run"):

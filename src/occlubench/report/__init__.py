@@ -1,10 +1,13 @@
 """Reports and leaderboards, built from the files of finished runs only (never retraining or re-evaluating).
 
->>> from occlubench.report import build_report, build_leaderboards
->>> files = build_report("runs/demo-smoke")               # doctest: +SKIP
->>> build_leaderboards(["runs/a", "runs/b"], "docs/leaderboards")  # doctest: +SKIP
-
 This layer imports neither typer nor rich: the CLI (``occlubench report``, ``occlubench leaderboard``) wraps it.
+
+Examples:
+    >>> from occlubench.report import build_leaderboards, build_report
+    >>> files = build_report("runs/demo-smoke")  # doctest: +SKIP
+    >>> files.html  # doctest: +SKIP
+    PosixPath('runs/demo-smoke/report/report.html')
+    >>> build_leaderboards(["runs/a", "runs/b"], "docs/leaderboards")  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -121,7 +121,8 @@ def _value_html(text: str) -> str:
 def _metric_table(rows: Sequence[LeaderboardRow], metric: str, entries: Mapping[str, RunEntry]) -> list[str]:
     columns = list(dict.fromkeys(name for row in rows for name in row.cells))
     ranked = sorted(rows, key=lambda r: (r.mean_occluded(metric) is None, -(r.mean_occluded(metric) or 0.0)))
-    header = ["#", "model", "weights", "trained on", "seed", *columns, "mean occluded", "run"]
+    # The ranking column sits next to the row's name, so it shows without scrolling sideways.
+    header = ["#", "model", "trained on", "mean occluded", *columns, "weights", "seed", "run"]
     body = []
     for rank, row in enumerate(ranked, start=1):
         mean = row.mean_occluded(metric)
@@ -129,17 +130,9 @@ def _metric_table(rows: Sequence[LeaderboardRow], metric: str, entries: Mapping[
         short = row.run_id.rsplit("-", 1)[-1]  # the config hash: the run's key in the Reproduce table below
         link = f'[{short}]({entry.report} "report of {row.run_id}")' if entry.report else short
         values = [_value_html(format_value(row.cells[c], metric)) if c in row.cells else "" for c in columns]
+        shown_mean = f"**{mean:.4f}**" if mean is not None else "n/a"
         body.append(
-            [
-                str(rank),
-                f"`{row.model}`",
-                row.weights,
-                row_label(row.trained_on),
-                row.seed,
-                *values,
-                f"{mean:.4f}" if mean is not None else "n/a",
-                link,
-            ]
+            [str(rank), f"`{row.model}`", row_label(row.trained_on), shown_mean, *values, row.weights, row.seed, link]
         )
     return _table(header, body, sortable=True)
 
@@ -259,4 +252,14 @@ def build_leaderboards(
     index = out / "index.md"
     atomic_write_text(index, _index_markdown(out))
     written.append(index)
+    _remove_unlinked_reports(out)
     return written
+
+
+def _remove_unlinked_reports(out_dir: Path) -> None:
+    """Delete copied reports that no generated page links any more (a run left out of every leaderboard)."""
+    pages = [p.read_text() for p in out_dir.glob("*.md") if MARKER in p.read_text()]
+    linked = {name for page in pages for name in re.findall(rf"\]\({REPORTS_DIR}/([^)\s]+\.html)", page)}
+    for report in (out_dir / REPORTS_DIR).glob("*.html"):
+        if report.name not in linked:
+            report.unlink()
