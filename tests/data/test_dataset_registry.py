@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from occlubench.data import registry as dataset_registry
-from occlubench.data.detect import choose_dataset, detect_dataset, detect_from_paths
+from occlubench.data.detect import choose_dataset, detect_dataset, detect_from_paths, zip_member_names
 from occlubench.data.imageset import FER2013_CLASSES
 from occlubench.data.registry import (
     DATASETS,
@@ -144,6 +144,23 @@ def test_class_folders_are_detected_as_imagefolder(tmp_path: Path, form: str, sp
                 zipped.write(path, "pets/" + path.relative_to(source).as_posix())
         source = archive
     assert detect_dataset(source) == "imagefolder"
+
+
+@pytest.mark.parametrize("form", ["plain", "commented", "prepended", "stored"])
+def test_zip_member_names_match_zipfile(tmp_path: Path, form: str) -> None:
+    archive = tmp_path / "names.zip"
+    method = zipfile.ZIP_STORED if form == "stored" else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(archive, "w", method) as zipped:
+        for name in ("faces/", "faces/calm/a.png", "faces/ça va/é.png", "faces/tense/b.jpg"):
+            zipped.writestr(name, b"" if name.endswith("/") else b"pixels")
+        if form == "commented":
+            zipped.comment = b"a zip comment after the end record"
+    if form == "prepended":  # a self-extracting stub before the archive: offsets no longer match, zipfile reads it
+        archive.write_bytes(b"#!/bin/sh\nexit 0\n" + archive.read_bytes())
+    with zipfile.ZipFile(archive) as zipped:
+        expected = zipped.namelist()
+    assert zip_member_names(archive) == expected
+    assert "faces/ça va/é.png" in expected
 
 
 def test_undecided_sources(tmp_path: Path) -> None:

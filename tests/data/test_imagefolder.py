@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from occlubench.data.fer2013 import DataWarning
@@ -366,3 +369,35 @@ def test_options_from_strings() -> None:
     parsed = ImageFolderOptions.from_mapping({"size": "100x80", "channels": "1", "val_fraction": "0.2"})
     assert (parsed.size, parsed.channels, parsed.val_fraction) == ((100, 80), 1, 0.2)
     assert parsed.cache_namespace() == "imagefolder-r1-s100x80-c1-crop"
+
+
+# --- fuzzing --------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def valid_zip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    root = tmp_path_factory.mktemp("fuzz")
+    write_dataset(root / "src", splits=("train", "test"), per_class=3, sizes=((16, 16), (20, 12)))
+    (root / "src" / "classes.txt").write_text("tense\ncalm\nhappy\n")
+    return zip_tree(root / "src", root / "valid.zip", wrapper="faces").read_bytes()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.integers(0, 2**31), st.integers(0, 255)), min_size=1, max_size=8), n=st.integers())
+def test_a_damaged_zip_is_read_or_refused_in_one_line(valid_zip: bytes, tmp_path: Path, edits: list, n: int) -> None:
+    data = bytearray(valid_zip)
+    for position, value in edits:
+        data[position % len(data)] = value
+    source = tmp_path / f"{n}.zip"
+    source.write_bytes(bytes(data))
+    refused: Exception | None = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            splits = load_image_folder(source, cache_dir=tmp_path / "cache")
+    except (DataError, ConfigError) as err:  # anything else escapes and fails the test
+        refused = err
+    if refused is not None:
+        assert "\n" not in str(refused)
+    else:
+        assert set(splits) == {"train", "val", "test"}

@@ -16,6 +16,7 @@ detection costs milliseconds even on the 35,887-file FER2013 zip. The rules, in 
 from __future__ import annotations
 
 import os
+import struct
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ _FER_PREFIXES = ("training_", "publictest_", "privatetest_")
 _FER_CSV_MEMBERS = frozenset({"fer2013.csv", "icml_face_data.csv", "train.csv"})
 _FER_CLASSES = frozenset(FER2013_CLASSES)
 _HEAD_BYTES = 1 << 16
+_EOCD_SIZE = 22 + 0xFFFF  # the end-of-central-directory record and the longest comment after it
 
 
 def detect_dataset(source: str | os.PathLike[str]) -> str | None:
@@ -56,9 +58,8 @@ def detect_dataset(source: str | os.PathLike[str]) -> str | None:
         with path.open("rb") as file:
             head = file.read(_HEAD_BYTES)
         if head.startswith(b"PK") or path.suffix.lower() == ".zip":
-            with zipfile.ZipFile(path) as archive:  # reads the central directory only: nothing is extracted
-                names = [name.replace("\\", "/") for name in archive.namelist()]
-            return detect_from_paths([name for name in names if not name.endswith("/") and not is_junk(name)])
+            names = [name.replace("\\", "/") for name in zip_member_names(path)]
+            return detect_from_paths([name for name in names if not name.endswith("/") and not _maybe_junk(name)])
     # A damaged zip raises a zoo of types (BadZipFile, ValueError, struct.error, ...); undecided, like any bad source.
     except Exception:
         return None
@@ -68,6 +69,46 @@ def detect_dataset(source: str | os.PathLike[str]) -> str | None:
     return None
 
 
+def zip_member_names(path: Path) -> list[str]:
+    """The member names of a zip, from its central directory; nothing is extracted or decompressed.
+
+    A plain archive's directory is parsed directly (10x faster than ``zipfile`` on FER2013's 35,903 members, which
+    matters because every run detects its source); anything unusual (zip64, data before the archive, a comment that
+    hides the end record) is left to ``zipfile``.
+    """
+    with path.open("rb") as file:
+        size = file.seek(0, os.SEEK_END)
+        tail_size = min(size, _EOCD_SIZE)
+        file.seek(size - tail_size)
+        tail = file.read(tail_size)
+        end = tail.rfind(b"PK\x05\x06")
+        names: list[str] = []
+        if end >= 0 and end + 22 <= len(tail):
+            count, directory_size, directory_offset = struct.unpack_from("<HII", tail, end + 10)
+            if directory_offset + directory_size == size - tail_size + end:  # no zip64, nothing prepended
+                file.seek(directory_offset)
+                directory = file.read(directory_size)
+                position = 0
+                while position + 46 <= len(directory) and directory.startswith(b"PK\x01\x02", position):
+                    flags = struct.unpack_from("<H", directory, position + 8)[0]
+                    name_size, extra_size, comment_size = struct.unpack_from("<HHH", directory, position + 28)
+                    raw = directory[position + 46 : position + 46 + name_size]
+                    codec = "ascii" if raw.isascii() else "utf-8" if flags & 0x800 else "cp437"
+                    names.append(raw.decode(codec, "replace"))
+                    position += 46 + name_size + extra_size + comment_size
+                if len(names) == count and position == len(directory):
+                    return names
+    with zipfile.ZipFile(path) as archive:
+        return archive.namelist()
+
+
+def _maybe_junk(path: str) -> bool:
+    """:func:`is_junk`, with a quick test first: almost no path is clutter."""
+    return (path.startswith(".") or "/." in path or "__MACOSX" in path or ".ini" in path or ".db" in path) and (
+        is_junk(path)
+    )
+
+
 def detect_from_paths(paths: Sequence[str]) -> str | None:
     """The reader for a tree of relative POSIX file paths (a folder's or zip's files), by the rules above."""
     located = locate_layout(paths)
@@ -75,21 +116,26 @@ def detect_from_paths(paths: Sequence[str]) -> str | None:
         csv_members = any(path.rsplit("/", 1)[-1].lower() in _FER_CSV_MEMBERS for path in paths)
         return "fer2013" if csv_members else None
     root, kind = located
-    if kind == "splits" and _is_fer_layout([path[len(root) :] for path in paths if path.startswith(root)]):
+    relative = [path[len(root) :] for path in paths if path.startswith(root)] if root else paths
+    if kind == "splits" and _is_fer_layout(relative):
         return "fer2013"
     return "imagefolder"
 
 
 def _is_fer_layout(relative: Sequence[str]) -> bool:
     """FER2013's layout: train/ and test/ only, its file-name prefixes or only its class names as class folders."""
-    split_folders = {path.split("/", 1)[0].lower() for path in relative if "/" in path}
-    if {SPLIT_FOLDERS.get(folder) for folder in split_folders} & {"val"}:
-        return False  # FER2013 has no val/ folder: a val/ says the layout is someone else's
-    in_splits = [path.split("/") for path in relative if path.split("/", 1)[0].lower() in ("train", "test")]
-    if any(parts[-1].lower().startswith(_FER_PREFIXES) for parts in in_splits):
-        return True
-    class_folders = {parts[1].lower() for parts in in_splits if len(parts) > 2}
-    return bool(class_folders) and class_folders <= _FER_CLASSES
+    class_folders: set[str] = set()
+    prefixed = False
+    for path in relative:
+        top, _, rest = path.partition("/")
+        top = top.lower()
+        if SPLIT_FOLDERS.get(top) == "val":
+            return False  # FER2013 has no val/ folder: a val/ says the layout is someone else's
+        if top in ("train", "test") and "/" in rest:
+            class_folder, _, below = rest.partition("/")
+            class_folders.add(class_folder.lower())
+            prefixed = prefixed or below.rpartition("/")[2].lower().startswith(_FER_PREFIXES)
+    return prefixed or (bool(class_folders) and class_folders <= _FER_CLASSES)
 
 
 def choose_dataset(default: str, source: str | os.PathLike[str] | None, forced: str | None = None) -> str:

@@ -202,15 +202,15 @@ def locate_layout(paths: Sequence[str]) -> tuple[str, str] | None:
     """
     prefix = ""
     for _ in range(3):
-        below = [path[len(prefix) :] for path in paths if path.startswith(prefix)]
-        folders = {path.split("/", 1)[0] for path in below if "/" in path}
+        below = [path[len(prefix) :] for path in paths if path.startswith(prefix)] if prefix else paths
+        folders = {path.partition("/")[0] for path in below if "/" in path}
         if {folder.lower() for folder in folders} & set(SPLIT_FOLDERS):
             return prefix, "splits"
-        with_images = {path.split("/", 1)[0] for path in below if "/" in path and _is_image_name(path)}
-        if len(folders) == 1 and not any(path.count("/") == 1 for path in below if _is_image_name(path)):
+        images = [path for path in below if "/" in path and _is_image_name(path)]
+        if len(folders) == 1 and not any(path.count("/") == 1 for path in images):
             prefix += folders.pop() + "/"  # a wrapper folder: everything sits deeper
             continue
-        return (prefix, "pool") if with_images else None
+        return (prefix, "pool") if images else None
     return None
 
 
@@ -312,7 +312,8 @@ def _class_names(tree: FileTree, root: str, folders: list[str]) -> tuple[tuple[s
     unlisted = [name for name in folders if name not in set(classes)]
     if unlisted:
         names = ", ".join(repr(name) for name in unlisted)
-        raise DataError(f"{tree.source}: class folder(s) {names} not listed in {listed_path}", "list them or remove them")
+        hint = "list them or remove them"
+        raise DataError(f"{tree.source}: class folder(s) {names} not listed in {listed_path}", hint)
     return tuple(classes), CLASSES_FILE
 
 
