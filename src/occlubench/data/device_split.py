@@ -18,6 +18,7 @@ is built, where the images live:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -94,16 +95,16 @@ class DeviceSplit:
             return self._images[index]
         if isinstance(index, slice):
             rows = self._images[index]
-        else:
-            rows = None
-            index = index.to("cpu", torch.long)
+            if not self._pin:
+                return rows.to(self.device)
+            return self._stream(int(rows.shape[0]), lambda out: out.copy_(rows))
+        host_index = index.to("cpu", torch.long)
         if not self._pin:
-            return (rows if rows is not None else self._images[index]).to(self.device)
-        return self._stream(rows, index)
+            return self._images[host_index].to(self.device)
+        return self._stream(len(host_index), lambda out: torch.index_select(self._images, 0, host_index, out=out))
 
-    def _stream(self, rows: torch.Tensor | None, index: torch.Tensor | slice) -> torch.Tensor:
-        """Gather into the next pinned staging buffer (once its previous copy is done) and copy it asynchronously."""
-        count = int(rows.shape[0]) if rows is not None else int(index.shape[0])  # type: ignore[union-attr]
+    def _stream(self, count: int, gather: Callable[[torch.Tensor], object]) -> torch.Tensor:
+        """Gather ``count`` rows into the next pinned staging buffer (once its last copy is done), copy it async."""
         turn = self._turn
         self._turn = 1 - turn
         copied = self._copied[turn]
@@ -114,10 +115,7 @@ class DeviceSplit:
             staging = torch.empty((count, *self._images.shape[1:]), dtype=self._images.dtype, pin_memory=True)
             self._staging[turn] = staging
         out = staging[:count]
-        if rows is not None:
-            out.copy_(rows)
-        else:
-            torch.index_select(self._images, 0, index, out=out)  # type: ignore[arg-type]
+        gather(out)
         batch = out.to(self.device, non_blocking=True)
         event = torch.cuda.Event()
         event.record()
