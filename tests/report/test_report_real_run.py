@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -18,7 +19,9 @@ def test_smoke_run_with_report_then_leaderboard(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = run_dir / "report"
     figures = sorted(p.stem for p in (report / "figures").glob("*.png"))
-    jobs = ["baseline", "finetune-left", "finetune-lower", "finetune-right", "finetune-upper"]
+    results = json.loads((run_dir / "results.json").read_text())
+    jobs = list(dict.fromkeys(c["model"] for c in results["cells"]))  # baseline, one fine-tune per half, the mix...
+    assert len(jobs) >= 5
     assert figures == sorted(
         [f"matrix-{m}" for m in ("accuracy", "macro_f1", "weighted_f1", "weighted_auc")]
         + [f"confusion-{j}" for j in jobs]
