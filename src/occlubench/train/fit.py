@@ -90,6 +90,43 @@ class _StateWriter:
             self._error = err
 
 
+def train_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    images: torch.Tensor,
+    recipe: Recipe,
+    generator: torch.Generator,
+    *,
+    target: torch.Tensor,
+    occlusion: OccludeFn | None = None,
+    amp_dtype: torch.dtype | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One training step of ``fit``: augment, occlude, forward (the model normalizes), backward, update.
+
+    Args:
+        model: the ModelSpec (or its compiled wrapper), in train mode, on ``images``' device.
+        images: the batch as stored, uint8 (B, C, H, W); ``fit`` indexes it from the device-resident split.
+        generator: draws the crop offsets, the flips and the occlusion, in that order.
+        target: (B,) class indices on the device.
+
+    Returns:
+        The loss (a 0-dim tensor) and the logits (B, num_classes), both detached and still on the device.
+    """
+    # Crop and flip move pixels only: on uint8 they give the float path's exact values, at a quarter of the bytes.
+    pixels = random_crop_flip(images, recipe.crop_padding, recipe.hflip, generator)
+    pixels = pixels.float().div_(255.0)
+    if occlusion is not None:
+        pixels = occlusion(pixels, generator=generator)
+    pixels = pixels.contiguous(memory_format=torch.channels_last)
+    with autocast(pixels.device, amp_dtype):
+        logits = model(pixels)
+        loss = nn.functional.cross_entropy(logits.float(), target)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach(), logits.detach()
+
+
 def fit(
     model: nn.Module,
     train: ImageSet,
@@ -161,22 +198,19 @@ def fit(
                 idx = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
                 if len(idx) < 2:  # BatchNorm cannot train on one image
                     break
-                # Crop and flip move pixels only: on uint8 they give the float path's exact values, at 1/4 the bytes.
-                pixels = random_crop_flip(train_images[idx], recipe.crop_padding, recipe.hflip, generator)
-                pixels = pixels.float().div_(255.0)
-                if train_occlusion is not None:
-                    pixels = train_occlusion(pixels, generator=generator)
-                pixels = pixels.contiguous(memory_format=torch.channels_last)
                 target = labels[idx]
-                forward = step_model if len(idx) == recipe.batch_size else model
-                with autocast(device, amp_dtype):
-                    logits = forward(pixels)
-                    loss = nn.functional.cross_entropy(logits.float(), target)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                loss_sum += loss.detach() * len(idx)
-                correct += (logits.detach().argmax(1) == target).sum()
+                loss, logits = train_step(
+                    step_model if len(idx) == recipe.batch_size else model,
+                    optimizer,
+                    train_images[idx],
+                    recipe,
+                    generator,
+                    occlusion=train_occlusion,
+                    target=target,
+                    amp_dtype=amp_dtype,
+                )
+                loss_sum += loss * len(idx)
+                correct += (logits.argmax(1) == target).sum()
                 seen += len(idx)
                 if step % 10 == 0 or step == steps - 1:
                     progress(
