@@ -5,8 +5,8 @@
 - ``<!-- presets -->`` in a page: the catalog's presets of every benchmark, as tables.
 - The ``Leaderboards`` nav entry: its index page plus every page ``occlubench leaderboard`` wrote beside it.
 - Sphinx roles in docstrings (``:func:`x```) render as plain code spans.
-- Pages other engineers own (``synthetic-faces.md``, ``occluders.md``, ``guides/own-dataset.md``) stay out of the
-  nav, with a log line, until they exist.
+- Pages other engineers own (``synthetic-faces.md``, ``occluders.md``, ``guides/own-dataset.md``,
+  ``guides/benchmark-toml.md``) stay out of the nav, with a log line, until they exist.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from mkdocs.structure.pages import Page
 
 log = logging.getLogger("mkdocs.hooks.occlubench")
 
-OPTIONAL_PAGES = {"synthetic-faces.md", "occluders.md", "guides/own-dataset.md"}
+OPTIONAL_PAGES = {"synthetic-faces.md", "occluders.md", "guides/own-dataset.md", "guides/benchmark-toml.md"}
 LEADERBOARD_INDEX = "leaderboards/index.md"
 PRESETS_MARKER = "<!-- presets -->"
 
