@@ -87,13 +87,26 @@ import json, sys
 from pathlib import Path
 
 run, code, wall, limit = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+
+
+def job_histories():
+    """Finished jobs from history/<job>.json; a job stopped mid-way from its training state's metadata."""
+    for history in sorted((run / "history").glob("*.json")):
+        yield history.stem, json.loads(history.read_text())["epochs"]
+    for state in sorted((run / "checkpoints").glob("*.state.safetensors")):
+        from safetensors import safe_open
+
+        with safe_open(str(state), framework="pt") as handle:
+            meta = json.loads((handle.metadata() or {})["occlubench_train_state"])
+        yield state.name.split(".")[0] + " (stopped)", meta["history"]
+
+
 images = seconds = 0.0
-for history in sorted((run / "history").glob("*.json")):
-    epochs = json.loads(history.read_text())["epochs"]
+for job, epochs in job_histories():
     job_images = sum(e["images_per_second"] * e["seconds"] for e in epochs if e.get("images_per_second"))
     job_seconds = sum(e["seconds"] for e in epochs)
     images, seconds = images + job_images, seconds + job_seconds
-    print(f"  {history.stem:14s} {len(epochs):2d} epochs  {job_seconds:6.1f} s  "
+    print(f"  {job:24s} {len(epochs):2d} epochs  {job_seconds:6.1f} s  "
           f"{job_images / max(job_seconds, 1e-9):8,.0f} img/s (epoch time incl. validation)")
 results = run / "results.json"
 complete = results.is_file() and json.loads(results.read_text()).get("complete", False)
