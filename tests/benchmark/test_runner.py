@@ -10,6 +10,7 @@ import occlubench as ob
 from occlubench.errors import ConfigError, RunDirError, UnknownNameError
 
 CONDITIONS = ["full", "upper", "lower", "left", "right"]
+TRAINED = [*CONDITIONS, "mix"]  # the four specialists and one generalist fine-tuned on a mix of halves and full faces
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +21,14 @@ def fer_run(tiny_fer_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> ob.
     )
 
 
-def test_results_json_holds_the_25_cells_of_the_matrix(fer_run: ob.BenchmarkResult) -> None:
+def test_results_json_holds_the_30_cells_of_the_matrix(fer_run: ob.BenchmarkResult) -> None:
     results = json.loads((fer_run.run_dir / "results.json").read_text())
     assert results["schema_version"] == 1
     assert results["complete"] is True
     assert results["benchmark"] == "fer2013-halves"
     cells = results["cells"]
-    assert len(cells) == 25
-    assert {(c["trained_on"], c["evaluated_on"]) for c in cells} == {(t, e) for t in CONDITIONS for e in CONDITIONS}
+    assert len(cells) == 30
+    assert {(c["trained_on"], c["evaluated_on"]) for c in cells} == {(t, e) for t in TRAINED for e in CONDITIONS}
     for cell in cells:
         assert cell["n"] == 21  # PrivateTest: 3 per class
         assert 0.0 <= cell["metrics"]["accuracy"] <= 1.0
@@ -41,7 +42,7 @@ def test_results_json_holds_the_25_cells_of_the_matrix(fer_run: ob.BenchmarkResu
 
 def test_run_directory_has_every_file(fer_run: ob.BenchmarkResult) -> None:
     root = fer_run.run_dir
-    jobs = ["baseline", "finetune-upper", "finetune-lower", "finetune-left", "finetune-right"]
+    jobs = ["baseline", "finetune-upper", "finetune-lower", "finetune-left", "finetune-right", "finetune-mix"]
     for job in jobs:
         assert (root / "checkpoints" / f"{job}.safetensors").is_file()
         assert (root / "predictions" / f"{job}.safetensors").is_file()
@@ -50,17 +51,18 @@ def test_run_directory_has_every_file(fer_run: ob.BenchmarkResult) -> None:
         assert not (root / "checkpoints" / f"{job}.state.safetensors").exists()
     rows = list(csv.DictReader((root / "matrix.csv").open()))
     accuracy = [r for r in rows if r["metric"] == "accuracy"]
-    assert len(accuracy) == 25
+    assert len(accuracy) == 30
     assert set(rows[0]) == {"model", "trained_on", "evaluated_on", "seed", "metric", "value", "ci_low", "ci_high"}
     md = (root / "matrix.md").read_text()
     for title in ("## Accuracy", "## Macro F1", "## Weighted F1", "## Weighted AUC"):
         assert title in md
     assert "| baseline + upper |" in md
+    assert "| baseline + mix |" in md
 
 
 def test_matrix_accessor_matches_the_cells(fer_run: ob.BenchmarkResult) -> None:
     table = fer_run.matrix("accuracy")
-    assert list(table) == CONDITIONS
+    assert list(table) == TRAINED
     cell = next(c for c in fer_run.cells if c["trained_on"] == "lower" and c["evaluated_on"] == "upper")
     assert table["lower"]["upper"] == cell["metrics"]["accuracy"]
 
@@ -77,7 +79,7 @@ def test_rerunning_the_same_config_reuses_everything(fer_run: ob.BenchmarkResult
         batch_size=16,
         progress=lambda e: events.append(e.kind),
     )
-    assert events.count("job_reused") == 5
+    assert events.count("job_reused") == 6
     assert "epoch_end" not in events
     assert [c["metrics"] for c in again.cells] == [c["metrics"] for c in fer_run.cells]
 

@@ -22,9 +22,12 @@ import torch
 import occlubench
 from occlubench.benchmark.analysis import paired_comparisons, robustness_summary
 from occlubench.benchmark.catalog import get_benchmark
+from occlubench.benchmark.conditions import EvaluationCondition, plain_condition
+from occlubench.benchmark.regions import region_maps, regions_csv, regions_markdown
 from occlubench.benchmark.results import SCHEMA_VERSION, comparisons_markdown, matrix, matrix_csv, matrix_markdown
 from occlubench.benchmark.rundir import RunDir, config_hash
-from occlubench.benchmark.spec import CLEAN, BenchmarkSpec, Preset, TrainingCondition, occluder_name
+from occlubench.benchmark.severity import severity_csv, severity_curves, severity_markdown
+from occlubench.benchmark.spec import CLEAN, BenchmarkSpec, Preset, TrainingCondition
 from occlubench.data.detect import choose_dataset
 from occlubench.data.imageset import ImageSet
 from occlubench.data.registry import LoadedDataset, load_dataset
@@ -32,7 +35,6 @@ from occlubench.errors import ConfigError
 from occlubench.metrics.classification import compute_metrics
 from occlubench.metrics.stats import bootstrap_ci
 from occlubench.models import create_model
-from occlubench.occluders import create_occluder
 from occlubench.storage import atomic_write_json, atomic_write_text, load_tensors, read_tensor_metadata, save_tensors
 from occlubench.train.device import autocast_dtype, resolve_device
 from occlubench.train.fit import fit
@@ -106,7 +108,8 @@ def resolve_config(spec: BenchmarkSpec, options: RunOptions, data_info: Mapping[
     preset = spec.preset(options.preset)
     baseline = preset.baseline.with_overrides(epochs=options.epochs, batch_size=options.batch_size)
     finetune = preset.finetune.with_overrides(epochs=options.finetune_epochs, batch_size=options.batch_size)
-    return {
+    conditions = spec.conditions()
+    config = {
         "benchmark": spec.name,
         "dataset": options.dataset or spec.dataset,
         "data": {k: data_info[k] for k in ("format", "sha256", "split_note") if k in data_info},
@@ -122,10 +125,14 @@ def resolve_config(spec: BenchmarkSpec, options: RunOptions, data_info: Mapping[
             {"name": t.name, "occlusion": t.occlusion, "init_from": t.init_from, "recipe": t.recipe, "mix": t.mix}
             for t in spec.trainings
         ],
-        "evaluations": list(spec.evaluations),
+        "evaluations": [c.label for c in conditions],
         "precision": options.precision,
         "bootstrap_resamples": options.bootstrap,
     }
+    specs = [c.to_dict() for c in conditions if not c.is_plain]
+    if specs:  # what each non-plain label means: part of the config, so a changed occluder is a changed run
+        config["condition_specs"] = specs
+    return config
 
 
 def run_dataset_options(spec: BenchmarkSpec, preset: Preset, options: RunOptions) -> dict[str, Any]:
@@ -187,11 +194,14 @@ class _Runner:
         self.splits = protocol_splits(loaded, options.protocol, self.config["limit"], options.seed)
         self.data_info = dict(loaded.info)
         self.recipes = {k: Recipe(**v) for k, v in self.config["recipes"].items()}
+        self.conditions: tuple[EvaluationCondition, ...] = spec.conditions()
+        self.by_label = {c.label: c for c in self.conditions}
         self.job_hashes: dict[str, str] = {}
         self.cells: list[dict[str, Any]] = []
         self.timings: dict[str, float] = {}
         self.comparisons: list[dict[str, Any]] = []
         self.summary: dict[str, Any] = {}
+        self.region_maps: list[dict[str, Any]] = []
 
     # ----------------------------------------------------------------------------------------------- training
     def _job_hash(self, condition: TrainingCondition) -> str:
@@ -206,8 +216,10 @@ class _Runner:
         )
         return config_hash(payload)
 
-    def _occlusion(self, condition: str) -> Any:
-        return None if condition == CLEAN else create_occluder(occluder_name(condition))
+    def _occlusion(self, label: str) -> Any:
+        """The occluder of an evaluation label, or of a plain occluder name (training occlusions, mix members)."""
+        condition = self.by_label.get(label) or plain_condition(label)
+        return condition.build()
 
     def _build_model(self) -> torch.nn.Module:
         in_channels = self.splits["train"].image_shape[0]
@@ -221,8 +233,13 @@ class _Runner:
         """Build the model (name, weights file) and every occluder once, so bad names fail before ``--out`` is used."""
         self._build_model()
         trained_on = {name for t in self.spec.trainings for name in ([n for n, _ in t.mix] or [t.occlusion])}
-        for condition in sorted(trained_on | set(self.spec.evaluations)):
-            self._occlusion(condition)
+        for name in sorted(trained_on - {"mix"}):
+            self._occlusion(name)
+        for condition in self.conditions:
+            condition.build()
+        for condition in self.spec.trainings:
+            if condition.mix or condition.occlusion == "mix":
+                self._training_occlusion(condition)
 
     def train(self, condition: TrainingCondition) -> torch.nn.Module:
         job = condition.job
@@ -249,7 +266,7 @@ class _Runner:
             device=self.device,
             seed=self.options.seed,
             train_occlusion=occlusion,
-            val_occlusion=self._occlusion(condition.occlusion) if not condition.mix else None,
+            val_occlusion=occlusion,  # select the epoch on what it trains for (a mix: the same mix of val images)
             amp_dtype=self.amp,
             state_path=self.run.train_state(job),
             config_hash=job_hash,
@@ -272,9 +289,11 @@ class _Runner:
         return model
 
     def _training_occlusion(self, condition: TrainingCondition) -> Any:
-        if condition.mix:
+        if condition.mix or condition.occlusion == "mix":
             from occlubench.train.mix import OcclusionMix
 
+            if not condition.mix:
+                raise ConfigError(f"training {condition.name!r} has occlusion 'mix' but no mix", "set its mix")
             return OcclusionMix({name: self._occlusion(name) for name, _ in condition.mix}, dict(condition.mix))
         return self._occlusion(condition.occlusion)
 
@@ -283,16 +302,20 @@ class _Runner:
         job = condition.job
         path = self.run.predictions(job)
         report = self.splits["report"]
+        labels = [c.label for c in self.conditions]
+        # Predictions are reused only for the same model and the same occluders behind the same labels.
+        stamp = {"job_hash": self.job_hashes[job], "conditions": config_hash([c.to_dict() for c in self.conditions])}
         probs: dict[str, torch.Tensor] | None = None
-        if (read_tensor_metadata(path) or {}).get("job_hash") == self.job_hashes[job]:
+        metadata = read_tensor_metadata(path) or {}
+        if all(metadata.get(k) == v for k, v in stamp.items()):
             tensors = load_tensors(path)
-            probs = {c: tensors[f"probs.{c}"] for c in self.spec.evaluations if f"probs.{c}" in tensors}
-            if len(probs) != len(self.spec.evaluations):
+            probs = {c: tensors[f"probs.{c}"] for c in labels if f"probs.{c}" in tensors}
+            if len(probs) != len(labels):
                 probs = None
         if probs is None:
             started = time.perf_counter()
             self.progress(ProgressEvent("eval_start", job, message=f"evaluating {job}"))
-            conditions = {c: self._occlusion(c) for c in self.spec.evaluations}
+            conditions = {c.label: c.build() for c in self.conditions}
             probs = predict_conditions(
                 model,
                 report,
@@ -305,7 +328,7 @@ class _Runner:
             )
             tensors = {f"probs.{c}": p for c, p in probs.items()}
             tensors["labels"] = report.labels
-            save_tensors(path, tensors, metadata={"job_hash": self.job_hashes[job], "ids": "\n".join(report.ids)})
+            save_tensors(path, tensors, metadata={**stamp, "ids": "\n".join(report.ids)})
             self.timings[f"evaluate {job}"] = time.perf_counter() - started
         for evaluated_on, p in probs.items():
             metrics = compute_metrics(report.labels, p, self.classes)
@@ -316,6 +339,7 @@ class _Runner:
                 "seed": self.options.seed,
                 "n": len(report),
                 "metrics": metrics,
+                **self.by_label[evaluated_on].cell_fields(),
             }
             if self.options.bootstrap:
                 cell["ci"] = {
@@ -325,6 +349,11 @@ class _Runner:
                     ).items()
                 }
             self.cells.append(cell)
+        if any(c.grid is not None for c in self.conditions) and CLEAN in probs:
+            # From the predictions, before they go: the maps need every image's clean and per-cell probabilities.
+            key = {"model": job, "trained_on": condition.name, "seed": self.options.seed}
+            for entry in region_maps(report.labels, probs[CLEAN], probs, self.conditions, self.classes):
+                self.region_maps.append(key | entry)
         self.progress(ProgressEvent("eval_end", job))
 
     # ----------------------------------------------------------------------------------------------- analysis
@@ -335,14 +364,16 @@ class _Runner:
             return
         probs: dict[str, dict[str, torch.Tensor]] = {}
         labels = self.splits["report"].labels
+        # Grid cells make region maps, not claims: dozens of near-duplicate tests would only dilute the correction.
+        compared = [c.label for c in self.conditions if c.grid is None]
         for condition in self.spec.trainings:
             tensors = load_tensors(self.run.predictions(condition.job))
-            probs[condition.name] = {c: tensors[f"probs.{c}"] for c in self.spec.evaluations}
+            probs[condition.name] = {c: tensors[f"probs.{c}"] for c in compared}
         if self.options.bootstrap:
             self.comparisons = paired_comparisons(
                 labels, probs, baseline.name, self.classes, n_resamples=self.options.bootstrap, seed=self.options.seed
             )
-        self.summary = robustness_summary(self.cells, CLEAN, baseline.name)
+        self.summary = robustness_summary([c for c in self.cells if "grid" not in c], CLEAN, baseline.name)
 
     # ------------------------------------------------------------------------------------------------ writing
     def results(self, started_at: str, complete: bool) -> dict[str, Any]:
@@ -363,12 +394,18 @@ class _Runner:
             "cells": self.cells,
             "comparisons": self.comparisons,
             "robustness": self.summary,
-        }
+            "severity_curves": severity_curves(self.cells),
+            "region_maps": self.region_maps,
+        } | ({"spec_source": self.spec.source} if self.spec.source else {})
 
     def write(self, started_at: str, complete: bool) -> dict[str, Any]:
         results = self.results(started_at, complete)
         atomic_write_json(self.run.results, results)
         atomic_write_text(self.run.root / "matrix.csv", matrix_csv(self.cells))
+        if results["severity_curves"]:
+            atomic_write_text(self.run.root / "severity.csv", severity_csv(self.cells, results["severity_curves"]))
+        if self.region_maps:
+            atomic_write_text(self.run.root / "regions.csv", regions_csv(self.region_maps))
         note = (
             f"{self.spec.name}, model `{self.config['model']}` (weights: {self.config['weights']}), preset "
             f"`{self.config['preset']}`, protocol `{self.options.protocol}` ({PROTOCOLS[self.options.protocol]}), "
@@ -378,7 +415,10 @@ class _Runner:
             note += f" Brackets: 95% percentile-bootstrap CI over report images ({self.options.bootstrap} resamples)."
         if not complete:
             note += " **Incomplete run**: the missing rows are still to be computed."
-        text = matrix_markdown(self.cells, title=f"{self.spec.name}: occlusion x model", note=note)
+        # Curve points and grid cells get their own sections: as matrix columns they would be dozens wide.
+        plain = [c for c in self.cells if "severity" not in c and "grid" not in c]
+        text = matrix_markdown(plain, title=f"{self.spec.name}: occlusion x model", note=note)
+        text += severity_markdown(results["severity_curves"]) + regions_markdown(self.region_maps)
         atomic_write_text(self.run.root / "matrix.md", text + comparisons_markdown(self.comparisons))
         return results
 

@@ -10,13 +10,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from occlubench.benchmark.regions import REGION_METRICS, regions_csv, regions_markdown
 from occlubench.benchmark.results import SCHEMA_VERSION, matrix_csv, matrix_markdown
 from occlubench.benchmark.runner import BenchmarkResult, RunOptions, run_benchmark
+from occlubench.benchmark.severity import severity_csv, severity_curves, severity_markdown
 from occlubench.benchmark.spec import BenchmarkSpec
 from occlubench.errors import ConfigError
 from occlubench.metrics.stats import summarize_over_seeds
 from occlubench.storage import atomic_write_json, atomic_write_text
 from occlubench.train.progress import ProgressCallback, ignore_progress
+
+CONDITION_FIELDS = ("occluder", "params", "severity", "grid")
+"""Optional cell fields that say what a condition is (the same in every seed): carried into the mean cell."""
 
 
 def aggregate_seed_cells(cells: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -49,8 +56,28 @@ def aggregate_seed_cells(cells: Sequence[dict[str, Any]]) -> list[dict[str, Any]
                 "metrics": metrics,
                 "std": std,
                 "ci": ci,
+                **{k: members[0][k] for k in CONDITION_FIELDS if k in members[0]},
             }
         )
+    return out
+
+
+def aggregate_region_maps(maps: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One map per (trained_on, k): every cell's drop averaged over seeds (``n_seeds`` says over how many)."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for entry in maps:
+        groups.setdefault((entry["trained_on"], entry["k"]), []).append(entry)
+    out = []
+    for members in groups.values():
+        first = members[0]
+        mean = {k: v for k, v in first.items() if k not in (*REGION_METRICS, "clean")} | {"seed": "mean"}
+        mean["n_seeds"] = len(members)
+        for metric in REGION_METRICS:
+            mean[metric] = {
+                key: torch.tensor([m[metric][key] for m in members], dtype=torch.float64).mean(0).tolist()
+                for key in first[metric]
+            }
+        out.append(mean)
     return out
 
 
@@ -79,6 +106,8 @@ def run_seeds(
         )
     seed_cells = [cell for run in runs for cell in run.cells]
     cells = aggregate_seed_cells(seed_cells)
+    curves = severity_curves(cells)
+    maps = aggregate_region_maps([m for run in runs for m in run.results.get("region_maps", [])])
     first = runs[0].results
     config = {**first["config"], "seed": list(seeds)}
     results = {
@@ -96,15 +125,21 @@ def run_seeds(
         "comparisons_per_seed": {
             f"seed-{s}": r.results.get("comparisons", []) for s, r in zip(seeds, runs, strict=True)
         },
+        "severity_curves": curves,
+        "region_maps": maps,
     }
     atomic_write_json(out / "results.json", results)
     atomic_write_text(out / "matrix.csv", matrix_csv(cells + seed_cells))
+    if curves:
+        atomic_write_text(out / "severity.csv", severity_csv(cells, curves))
+    if maps:
+        atomic_write_text(out / "regions.csv", regions_csv(maps))
     note = (
         f"{first['benchmark']}, model `{config['model']}`, preset `{config['preset']}`, protocol "
         f"`{config['protocol']}`, seeds {', '.join(map(str, seeds))}. Values: mean ± std over seeds [95% t-interval "
         f"of the mean]. Each seed's own matrix (with bootstrap CIs over images) is in seed-<k>/matrix.md."
     )
-    atomic_write_text(
-        out / "matrix.md", matrix_markdown(cells, title=f"{first['benchmark']}: occlusion x model", note=note)
-    )
+    plain = [c for c in cells if "severity" not in c and "grid" not in c]
+    text = matrix_markdown(plain, title=f"{first['benchmark']}: occlusion x model", note=note)
+    atomic_write_text(out / "matrix.md", text + severity_markdown(curves) + regions_markdown(maps))
     return BenchmarkResult(out, results)

@@ -68,7 +68,9 @@ def _parse_seeds(text: str | None) -> list[int] | None:
 
 @app.command()
 def run(
-    benchmark: Annotated[str, typer.Argument(help="A benchmark name (see `occlubench list`).")],
+    benchmark: Annotated[
+        str, typer.Argument(help="A benchmark name (see `occlubench list`) or a spec file (my_bench.toml).")
+    ],
     data: Annotated[
         Path | None,
         typer.Option("--data", help="Dataset: FER2013 zip, folder or CSV, or a folder/zip of class folders."),
@@ -93,7 +95,10 @@ def run(
     finetune_epochs: Annotated[int | None, typer.Option(help="Fine-tuning epochs (overrides the preset).")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Batch size (overrides the preset).")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N.")] = "auto",
-    seed: Annotated[int, typer.Option(help="Seed of everything random.")] = 0,
+    seed: Annotated[int | None, typer.Option(help="Seed of everything random [default: the benchmark's, 0].")] = None,
+    seeds: Annotated[
+        str | None, typer.Option(help="Comma-separated seeds: the whole plan per seed, mean +/- std (e.g. 0,1,2).")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="At most N images per split, stratified by class.")] = None,
     protocol: Annotated[str, typer.Option(help="official (select on val, report on test) | study.")] = "official",
     precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware has it) | bf16 | fp32.")] = "auto",
@@ -105,8 +110,12 @@ def run(
 ) -> None:
     """Train and evaluate a benchmark's plan and write the occlusion x model matrix."""
     with user_errors():
-        from occlubench.benchmark import RunOptions, run_benchmark
+        from occlubench.benchmark import RunOptions, get_benchmark, run_benchmark
         from occlubench.cli.progress import RichProgress
+
+        spec = get_benchmark(benchmark)  # a catalog name or a .toml spec file
+        if seed is None and seeds is None and len(spec.seeds) > 1:
+            seeds = ",".join(map(str, spec.seeds))
 
         options = RunOptions(
             preset=preset,
@@ -116,7 +125,7 @@ def run(
             finetune_epochs=finetune_epochs,
             batch_size=batch_size,
             device=device,
-            seed=seed,
+            seed=seed if seed is not None else spec.seeds[0],
             limit=limit,
             protocol=protocol,
             precision=precision,
@@ -128,9 +137,23 @@ def run(
             from occlubench.errors import DataError
 
             raise DataError(f"--data {data} does not exist")
+        seed_list = _parse_seeds(seeds)
         with RichProgress() as progress:
-            result = run_benchmark(benchmark, data, out, options=options, overwrite=overwrite, progress=progress)
-        _print_matrix(result.cells, "accuracy")
+            if seed_list:
+                from datetime import datetime, timezone
+
+                from occlubench.benchmark.seeds import run_seeds
+
+                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                target = out if out is not None else Path("runs") / f"{spec.name}-seeds-{stamp}"
+                result = run_seeds(
+                    spec, data, target, seed_list, options=options, overwrite=overwrite, progress=progress
+                )
+            else:
+                result = run_benchmark(spec, data, out, options=options, overwrite=overwrite, progress=progress)
+        # Severity points and grid cells are printed as curves and maps, not as dozens of matrix columns.
+        _print_matrix([c for c in result.cells if "severity" not in c and "grid" not in c], "accuracy")
+        _print_curves_and_maps(result.results)
         console.print(f"[green]done[/green]: {result.run_dir}/ (results.json, matrix.csv, matrix.md)")
         if report:
             from occlubench.cli.report_commands import write_report
@@ -155,6 +178,19 @@ def _print_matrix(cells: list[dict], metric: str) -> None:
     console.print(table)
 
 
+def _print_curves_and_maps(results: dict) -> None:
+    """The severity curves and the overall region maps of a run, when its benchmark has them."""
+    from rich.markdown import Markdown
+
+    from occlubench.benchmark.regions import regions_markdown
+    from occlubench.benchmark.severity import severity_markdown
+
+    text = severity_markdown(results.get("severity_curves", []))
+    text += regions_markdown(results.get("region_maps", []), keys=("overall",))
+    if text:
+        console.print(Markdown(text))
+
+
 @app.command("list")
 def list_command() -> None:
     """List the benchmarks, occluders, models and datasets, one table each."""
@@ -170,7 +206,8 @@ def list_command() -> None:
             ("Models", MODELS),
             ("Datasets", DATASETS),
         ):
-            table = Table(title=title, title_justify="left")
+            caption = "or a spec file: occlubench run my_bench.toml" if registry is BENCHMARKS else None
+            table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
             table.add_column("name", style="bold")
             table.add_column("description")
             for entry in registry.entries():
