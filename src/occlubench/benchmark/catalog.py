@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from occlubench.benchmark.conditions import plain_conditions
 from occlubench.benchmark.severity import DEFAULT_SEVERITIES
 from occlubench.benchmark.spec import CLEAN, BenchmarkSpec, Preset, TrainingCondition
 from occlubench.registry import Registry
@@ -105,7 +106,7 @@ register_benchmark(
         dataset="fer2013",
         model="resnet50",
         trainings=halves_trainings(),
-        evaluations=(CLEAN, *HALVES),
+        evaluations=plain_conditions(CLEAN, *HALVES),
         presets=FER2013_PRESETS,
         default_preset="paper",
         needs_data=True,
@@ -121,7 +122,7 @@ register_benchmark(
         dataset="fer2013",
         model="resnet50",
         trainings=(TrainingCondition(CLEAN),),
-        evaluations=(CLEAN,),
+        evaluations=plain_conditions(CLEAN),
         severity_occluders=SEVERITY_OCCLUDERS,
         severities=DEFAULT_SEVERITIES,
         presets=FER2013_PRESETS,
@@ -138,7 +139,7 @@ register_benchmark(
         dataset="fer2013",
         model="resnet50",
         trainings=(TrainingCondition(CLEAN),),
-        evaluations=(CLEAN,),
+        evaluations=plain_conditions(CLEAN),
         grids=REGION_GRIDS,
         presets=FER2013_PRESETS,
         default_preset="paper",
@@ -173,7 +174,7 @@ register_benchmark(
         dataset="synthetic_faces",
         model="fer_cnn",
         trainings=halves_trainings(),
-        evaluations=(CLEAN, *HALVES),
+        evaluations=plain_conditions(CLEAN, *HALVES),
         presets=DEMO_PRESETS,
         default_preset="quick",
         needs_data=False,
@@ -188,7 +189,7 @@ register_benchmark(
         dataset="synthetic_faces",
         model="fer_cnn",
         trainings=(TrainingCondition(CLEAN),),
-        evaluations=(CLEAN,),
+        evaluations=plain_conditions(CLEAN),
         severity_occluders=SEVERITY_OCCLUDERS,
         severities=DEFAULT_SEVERITIES,
         presets=DEMO_PRESETS,
@@ -205,7 +206,7 @@ register_benchmark(
         dataset="synthetic_faces",
         model="fer_cnn",
         trainings=(TrainingCondition(CLEAN),),
-        evaluations=(CLEAN,),
+        evaluations=plain_conditions(CLEAN),
         grids=REGION_GRIDS,
         presets=DEMO_PRESETS,
         default_preset="quick",

@@ -138,6 +138,11 @@ def plain_condition(label: str) -> EvaluationCondition:
     return EvaluationCondition(label, occluder_name(label))
 
 
+def plain_conditions(*labels: str) -> tuple[EvaluationCondition, ...]:
+    """``plain_condition`` of each label, in order."""
+    return tuple(plain_condition(label) for label in labels)
+
+
 def as_condition(value: str | EvaluationCondition) -> EvaluationCondition:
     """A condition from a plain label or a condition (returned as is)."""
     if isinstance(value, EvaluationCondition):

@@ -72,7 +72,8 @@ class BenchmarkSpec:
     """A benchmark: dataset, model, the models to train, the conditions to evaluate them on, presets and seeds.
 
     Attributes:
-        evaluations: the explicit conditions (plain labels such as ``upper`` become :class:`EvaluationCondition`).
+        evaluations: the explicit conditions; plain labels given here (``"upper"``) are turned into
+            :class:`EvaluationCondition` on construction, so code reading a spec always sees conditions.
         severity_occluders: occluders evaluated at every one of ``severities`` (severity curves).
         severities: fractions of the image hidden; 0 is the clean condition.
         grids: grid sizes k of the region maps (every cell of a k x k ``grid_cell`` grid is a condition).
