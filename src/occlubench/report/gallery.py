@@ -24,21 +24,50 @@ PADDING = 2
 
 
 def run_conditions(config: Mapping[str, Any]) -> list[str]:
-    """Every condition a run used, evaluation order first, then training-only ones (a fine-tune's mix, say)."""
-    names = list(config.get("evaluations", []))
+    """Every condition worth drawing, evaluation order first, then training-only ones (a fine-tune's mix, say).
+
+    Grid cells are left out (the region maps show them), and of a severity curve only its largest severity is drawn.
+    """
+    specs = {s["label"]: s for s in config.get("condition_specs", [])}
+    largest: dict[str, tuple[float, str]] = {}
+    for spec in specs.values():
+        if spec.get("severity") is not None:
+            current = largest.get(spec["occluder"])
+            if current is None or spec["severity"] > current[0]:
+                largest[spec["occluder"]] = (spec["severity"], spec["label"])
+    keep = {label for _, label in largest.values()}
+    names = [
+        label
+        for label in config.get("evaluations", [])
+        if label not in specs
+        or (specs[label].get("grid") is None and (specs[label].get("severity") is None or label in keep))
+    ]
     for training in config.get("trainings", []):
         names.append(training.get("occlusion", "full"))
         names += [str(pair[0]) for pair in training.get("mix") or []]
     return list(dict.fromkeys(n for n in names if n and n != "mix"))
 
 
+def condition_occluder(condition: str, config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The occluder name and parameters behind a condition label of a run."""
+    for spec in config.get("condition_specs", []):
+        if spec["label"] == condition:
+            return spec["occluder"], dict(spec.get("params", {}))
+    return occluder_name(condition), {}
+
+
 def plot_occluder_gallery(
-    conditions: Sequence[str], *, seed: int = GALLERY_SEED, classes: Sequence[str] | None = None
+    conditions: Sequence[str],
+    *,
+    seed: int = GALLERY_SEED,
+    classes: Sequence[str] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> tuple[Figure | None, list[str]]:
     """One column per condition, one row per class (a synthetic face of that class), labelled.
 
     Args:
         conditions: condition labels (``full``, ``upper``...) or occluder names, one column each.
+        config: the run's config, whose ``condition_specs`` say which occluder and parameters a label means.
         seed: the faces and any random occluder.
         classes: the rows, by class name; default all seven.
 
@@ -52,7 +81,8 @@ def plot_occluder_gallery(
     drawable, skipped, occluders = [], [], []
     for condition in conditions:
         try:
-            occluders.append(create_occluder(occluder_name(condition)))
+            name, params = condition_occluder(condition, config or {})
+            occluders.append(create_occluder(name, **params))
             drawable.append(condition)
         except OcclubenchError:
             skipped.append(condition)
@@ -89,15 +119,15 @@ def gallery_section(run: RunData) -> Section | None:
     conditions = run_conditions(run.config)
     if not conditions:
         return None
-    figure, skipped = plot_occluder_gallery(conditions)
+    figure, skipped = plot_occluder_gallery(conditions, config=run.config)
     if figure is None:
         return None
     from occlubench.occluders import describe_occluders
 
     descriptions = describe_occluders()
     rows = tuple(
-        (f"`{c}`", f"`{occluder_name(c)}`", descriptions.get(occluder_name(c), "not installed here"))
-        for c in conditions
+        (f"`{c}`", f"`{name}`", descriptions.get(name, "not installed here"))
+        for c, name in ((c, condition_occluder(c, run.config)[0]) for c in conditions)
     )
     blocks: list[Any] = [
         Paragraph(
