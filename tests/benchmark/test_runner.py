@@ -138,3 +138,12 @@ def test_bad_options_are_clear_errors(
 def test_benchmark_needing_data_without_data_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="needs --data"):
         ob.run_benchmark("fer2013-halves", None, tmp_path / "x")
+
+
+def test_seeds_refuse_a_folder_of_other_files_before_any_work(tmp_path: Path) -> None:
+    from occlubench.benchmark.seeds import run_seeds
+
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(RunDirError, match="holds no occlubench run"):
+        run_seeds("demo", None, tmp_path, [0, 1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

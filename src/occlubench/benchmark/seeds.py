@@ -14,10 +14,11 @@ import torch
 
 from occlubench.benchmark.regions import REGION_METRICS, regions_csv, regions_markdown
 from occlubench.benchmark.results import SCHEMA_VERSION, matrix_csv, matrix_markdown
+from occlubench.benchmark.rundir import OWNED, RunDir
 from occlubench.benchmark.runner import BenchmarkResult, RunOptions, run_benchmark
 from occlubench.benchmark.severity import severity_csv, severity_curves, severity_markdown
 from occlubench.benchmark.spec import BenchmarkSpec
-from occlubench.errors import ConfigError
+from occlubench.errors import ConfigError, RunDirError
 from occlubench.metrics.stats import summarize_over_seeds
 from occlubench.storage import atomic_write_json, atomic_write_text
 from occlubench.train.progress import ProgressCallback, ignore_progress
@@ -81,6 +82,23 @@ def aggregate_region_maps(maps: Sequence[dict[str, Any]]) -> list[dict[str, Any]
     return out
 
 
+def _check_seeds_out(out: Path) -> None:
+    """Refuse, before any work, a top-level --out that holds something other than this kind of run."""
+    if not out.is_dir():
+        RunDir(out).check_usable()
+        return
+    foreign = [
+        p.name
+        for p in out.iterdir()
+        if not p.name.startswith(".") and p.name not in OWNED and not p.name.startswith("seed-")
+    ]
+    if foreign:
+        raise RunDirError(
+            f"--out {out} is a non-empty directory that holds no occlubench run (e.g. {foreign[0]!r})",
+            "pick a new or empty directory",
+        )
+
+
 def run_seeds(
     benchmark: str | BenchmarkSpec,
     data: str | Path | None,
@@ -96,6 +114,7 @@ def run_seeds(
         raise ConfigError(f"--seeds needs distinct seeds, got {list(seeds)}")
     options = options or RunOptions()
     out = Path(out)
+    _check_seeds_out(out)
     runs = []
     for seed in seeds:
         per_seed = RunOptions(**{**options.__dict__, "seed": seed})
