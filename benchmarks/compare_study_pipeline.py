@@ -8,7 +8,8 @@ zeroed) and ``Normalize``; ``DataLoader(batch_size, shuffle=True, num_workers=2)
 occlubench side, with the engine's defaults: the split decoded once and held on the device as uint8,
 ``occlubench.train.fit.train_step`` (crop and flip as one gather, the ``upper`` occluder, normalization inside the
 model), channels_last, bf16 autocast where the device has it (``autocast_dtype(device, "auto")``), and
-``predict_conditions`` for the five-condition sweep. ``--compile`` adds a third, compiled variant.
+``predict_conditions`` for the five-condition sweep. ``--compile [MODE]`` adds a third variant: the engine's step
+under ``torch.compile`` (CUDA graphs on CUDA by default), as ``fit(compile_mode=...)`` runs it.
 
 Timings: a warm-up step first (DataLoader workers starting, cuDNN autotuning), then ``--steps`` timed steps, sides
 interleaved over ``--rounds`` rounds (study first in even rounds); each side's best round is reported, with the
@@ -50,7 +51,7 @@ from occlubench.benchmark.catalog import STUDY_BASELINE
 from occlubench.data import load_fer2013
 from occlubench.data.imageset import FER2013_CLASSES, ImageSet
 from occlubench.models.spec import ModelSpec
-from occlubench.train.device import autocast_dtype, configure_backend
+from occlubench.train.device import autocast_dtype, configure_backend, default_compile_mode
 from occlubench.train.fit import train_step
 from occlubench.train.predict import predict_conditions
 
@@ -158,13 +159,19 @@ def study_evaluate(net: nn.Module, test_dir: Path, spec: ModelSpec, batch_size: 
 
 # ------------------------------------------------------------------------------------------- occlubench's side
 def occlubench_train(
-    model: nn.Module, train: ImageSet, batch_size: int, steps: int, device: torch.device, *, compiled: bool = False
+    model: nn.Module,
+    train: ImageSet,
+    batch_size: int,
+    steps: int,
+    device: torch.device,
+    *,
+    compile_mode: str | None = None,
 ) -> tuple[float, int, float]:
     """Seconds for ``steps`` steps of the engine after one warm-up step, images processed, warm-up seconds."""
     recipe = STUDY_BASELINE.with_overrides(batch_size=batch_size)
     configure_backend(device)
     model.to(device).to(memory_format=torch.channels_last).train()
-    forward = torch.compile(model, dynamic=False) if compiled else model
+    forward = model if compile_mode is None else torch.compile(model, mode=compile_mode, dynamic=False)
     amp = autocast_dtype(device, "auto")
     optimizer = torch.optim.SGD(
         model.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay
@@ -221,13 +228,16 @@ class Figures:
     train_occlubench: float
     train_compiled: float | None
     compile_warmup_s: float | None
+    compile_mode: str | None
     eval_study: float
     eval_occlubench: float
     load: str
+    rounds_img_s: dict[str, list[float]]
 
     def lines(self) -> list[str]:
         compiled = (
-            f"; compiled {self.train_compiled:,.0f} img/s ({self.train_compiled / self.train_study:.2f}x,"
+            f"; compiled ({self.compile_mode}) {self.train_compiled:,.0f} img/s"
+            f" ({self.train_compiled / self.train_study:.2f}x,"
             f" compile+warm-up {self.compile_warmup_s:.0f} s)"
             if self.train_compiled is not None and self.compile_warmup_s is not None
             else ""
@@ -315,18 +325,25 @@ def compare_on(device: torch.device, args: argparse.Namespace, train: ImageSet, 
         train_occlubench=max(rates["occlubench"]),
         train_compiled=None,
         compile_warmup_s=None,
+        compile_mode=None,
         eval_study=max(eval_rates["study"]),
         eval_occlubench=max(eval_rates["occlubench"]),
         load=machine_state(),
+        rounds_img_s={f"train_{k}": v for k, v in rates.items()} | {f"eval_{k}": v for k, v in eval_rates.items()},
     )
 
 
 def add_compiled(figures: Figures, device: torch.device, args: argparse.Namespace, train: ImageSet) -> None:
-    """Time occlubench's steps under ``torch.compile`` (after the eager rounds, so a slow compile loses nothing)."""
+    """Time occlubench's steps under ``torch.compile`` (after the eager rounds, so a failed compile loses nothing)."""
+    mode = args.compile or default_compile_mode(device)
     torch.manual_seed(0)
     spec = ob.create_model(args.model, 7)
-    seconds, seen, warmup = occlubench_train(spec, train, args.batch_size, args.steps, device, compiled=True)
-    figures.train_compiled, figures.compile_warmup_s = seen / seconds, warmup
+    try:
+        seconds, seen, warmup = occlubench_train(spec, train, args.batch_size, args.steps, device, compile_mode=mode)
+    except Exception as err:  # report and keep the eager figures: this variant is an experiment
+        print(f"  torch.compile(mode={mode!r}) failed: {type(err).__name__}: {str(err).splitlines()[0]}", flush=True)
+        return
+    figures.compile_mode, figures.train_compiled, figures.compile_warmup_s = mode, seen / seconds, warmup
 
 
 def _report(figures: Figures, results: list[Figures], json_path: Path | None) -> None:
@@ -350,7 +367,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--eval-images", type=int, default=None, help="test images evaluated (CPU 128, CUDA 7178)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the main process")
-    parser.add_argument("--compile", action="store_true", help="also time occlubench's steps under torch.compile")
+    parser.add_argument(
+        "--compile",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="MODE",
+        help="also time occlubench's steps under torch.compile (MODE default: reduce-overhead on CUDA, else default)",
+    )
     parser.add_argument("--workdir", help="where the JPEG folders go (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     return parser.parse_args(argv)
@@ -384,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
             figures = compare_on(device, run_args, train, test, work)
         results.append(figures)
         _report(figures, results, args.json)
-        if args.compile:
+        if args.compile is not None:
             add_compiled(figures, device, run_args, train)
             _report(figures, results, args.json)
     return 0
