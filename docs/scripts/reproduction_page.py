@@ -32,23 +32,38 @@ def _ci(cell: dict[str, Any]) -> str:
     return f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
 
 
-def findings(ours: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
-    """The study's three findings, tested on one of our matrices."""
+def _paired(comparisons: list[dict[str, Any]], model: str, condition: str) -> str:
+    for row in comparisons:
+        if row["model"] == model and row["evaluated_on"] == condition:
+            return (
+                f" (paired difference {row['difference']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}], "
+                f"McNemar p = {row['p_mcnemar_holm']:.3g} after Holm)"
+            )
+    return ""
+
+
+def findings(ours: dict[tuple[str, str], dict[str, Any]], comparisons: list[dict[str, Any]]) -> list[str]:
+    """The study's three findings, tested on one of our matrices (with the run's paired tests where it has them)."""
     out = []
     full_col = {t: _acc(ours[(t, "full")]) for t in CONDITIONS if (t, "full") in ours}
     best = max(full_col, key=full_col.__getitem__)
+    verdict = "yes" if best == "full" else f"no: `baseline + {best}` scores higher{_paired(comparisons, best, 'full')}"
     out.append(
-        f"**(1) The baseline is best on full faces:** {'yes' if best == 'full' else 'no'} — on full faces the "
-        f"baseline scores {full_col['full']:.3f}; the fine-tunes score "
+        f"**(1) The baseline is best on full faces:** {verdict}. On full faces the baseline scores "
+        f"{full_col['full']:.3f}; the fine-tunes score "
         + ", ".join(f"{t} {v:.3f}" for t, v in full_col.items() if t != "full")
         + "."
     )
     base = {e: _acc(ours[("full", e)]) for e in CONDITIONS}
     worst = min(HALVES, key=base.__getitem__)
+    low, high = ours[("full", worst)].get("ci", {}).get("accuracy", (None, None))
+    tied = [h for h in HALVES if h != worst and high is not None and base[h] <= high]
+    tie_note = (
+        f" (its 95% CI, [{low:.3f}, {high:.3f}], also holds {', '.join(tied)}: not separable here)" if tied else ""
+    )
     out.append(
-        f"**(2) Hiding a half hurts, and the {worst} half hurts most:** the baseline falls from {base['full']:.3f} to "
-        + ", ".join(f"{h} {base[h]:.3f}" for h in HALVES)
-        + "."
+        f"**(2) Hiding a half hurts, most of all the {worst} half{tie_note}:** the baseline falls from "
+        f"{base['full']:.3f} to " + ", ".join(f"{h} {base[h]:.3f}" for h in HALVES) + "."
     )
     parts = []
     for h in HALVES:
@@ -61,7 +76,7 @@ def findings(ours: dict[tuple[str, str], dict[str, Any]]) -> list[str]:
     return out
 
 
-def page(runs: list[Path], reference: Path) -> str:
+def page(runs: list[Path], reference: Path, out_dir: Path) -> str:
     ref = json.loads(reference.read_text())
     study = {(c["trained_on"], c["evaluated_on"]): c for c in ref["cells"]}
     lines = [
@@ -97,11 +112,15 @@ def page(runs: list[Path], reference: Path) -> str:
                 if s is None or o is None:
                     row.append("")
                     continue
-                row.append(f"study {s['accuracy']:.3f}<br>ours {_acc(o):.3f}{_ci(o)}")
+                row.append(f"study {s['overall_accuracy']:.3f}<br>ours {_acc(o):.3f}{_ci(o)}")
             label = "full (baseline)" if t == "full" else f"baseline + {t}"
             lines.append(f"| {label} | " + " | ".join(row) + " |")
+        heatmap = run / "figures" / "matrix-accuracy.png"
+        if heatmap.is_file():
+            relative = heatmap.resolve().relative_to(out_dir.resolve())
+            lines += ["", f"![Accuracy of `{run.name}`, with 95% CIs]({relative.as_posix()})"]
         lines += ["", "What our matrix says about the study's findings:", ""]
-        lines += [f"- {f}" for f in findings(ours)]
+        lines += [f"- {f}" for f in findings(ours, results.get("comparisons", []))]
         lines.append("")
     lines += [
         "## Why the numbers differ",
@@ -137,7 +156,7 @@ def main() -> None:
     parser.add_argument("--reference", type=Path, required=True)
     parser.add_argument("-o", "--out", type=Path, required=True)
     args = parser.parse_args()
-    args.out.write_text(page(args.runs, args.reference))
+    args.out.write_text(page(args.runs, args.reference, args.out.parent))
 
 
 if __name__ == "__main__":
