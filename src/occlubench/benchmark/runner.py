@@ -36,7 +36,7 @@ from occlubench.metrics.classification import compute_metrics
 from occlubench.metrics.stats import bootstrap_ci
 from occlubench.models import create_model
 from occlubench.storage import atomic_write_json, atomic_write_text, load_tensors, read_tensor_metadata, save_tensors
-from occlubench.train.device import autocast_dtype, resolve_device
+from occlubench.train.device import autocast_dtype, default_compile_mode, resolve_device
 from occlubench.train.fit import fit
 from occlubench.train.predict import predict_conditions
 from occlubench.train.progress import ProgressCallback, ProgressEvent, ignore_progress
@@ -272,6 +272,7 @@ class _Runner:
             config_hash=job_hash,
             progress=self.progress,
             job=job,
+            compile_mode=default_compile_mode(self.device) if self.options.compile else None,
         )
         self.timings[job] = time.perf_counter() - started
         history = {

@@ -104,6 +104,9 @@ def run(
     protocol: Annotated[str, typer.Option(help="official (select on val, report on test) | study.")] = "official",
     precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware has it) | bf16 | fp32.")] = "auto",
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for CIs (0 = off).")] = 1000,
+    compile: Annotated[
+        bool, typer.Option("--compile", help="torch.compile the training step (CUDA graphs on CUDA).")
+    ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a run of another config found in --out.")] = False,
     report: Annotated[
         bool, typer.Option("--report", help="Write RUN_DIR/report/ (report.md, report.html) at the end.")
@@ -131,6 +134,7 @@ def run(
             protocol=protocol,
             precision=precision,
             bootstrap=bootstrap,
+            compile=compile,
             dataset=dataset,
             dataset_options=_parse_dataset_options(dataset_option),
         )

@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from occlubench.data.device_split import DeviceSplit
 from occlubench.data.imageset import ImageSet
 from occlubench.train.augment import random_crop_flip
 from occlubench.train.checkpoint import TrainState, load_train_state, save_train_state
@@ -174,8 +175,9 @@ def fit(
         best_state, best_epoch, best_score = resumed.best_model, resumed.best_epoch, resumed.best_score
         history, start_epoch = resumed.history, resumed.epoch
 
-    train_images = train.images.to(device)
-    val_images = val.images.to(device)
+    # Resident on the device when the split fits its memory budget, else streamed batch by batch from pinned memory.
+    train_images = DeviceSplit(train.images, device)
+    val_images = DeviceSplit(val.images, device)
     labels = train.labels.to(device)
     n = len(train)
     steps = max(1, n // recipe.batch_size + (1 if n % recipe.batch_size > 1 else 0))

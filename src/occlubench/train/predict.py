@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 
 import torch
 
+from occlubench.data.device_split import DeviceSplit
 from occlubench.data.imageset import ImageSet
 from occlubench.train.device import autocast, configure_backend, default_eval_batch_size
 from occlubench.train.progress import ProgressCallback, ProgressEvent, ignore_progress
@@ -29,7 +30,7 @@ def predict_conditions(
     amp_dtype: torch.dtype | None = None,
     batch_size: int | None = None,
     seed: int = 0,
-    images_on_device: torch.Tensor | None = None,
+    images_on_device: torch.Tensor | DeviceSplit | None = None,
     progress: ProgressCallback = ignore_progress,
     job: str = "evaluate",
 ) -> dict[str, torch.Tensor]:
@@ -48,7 +49,7 @@ def predict_conditions(
     configure_backend(device)
     batch_size = batch_size or default_eval_batch_size(device)
     model.eval()
-    images = images_on_device if images_on_device is not None else data.images.to(device)
+    images = images_on_device if images_on_device is not None else DeviceSplit(data.images, device)
     n = len(data)
     generators = {name: condition_generator(seed, name) for name in conditions}
     outputs: dict[str, list[torch.Tensor]] = {name: [] for name in conditions}
