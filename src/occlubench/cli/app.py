@@ -226,7 +226,7 @@ def main() -> None:
 
 
 # Registers `report` and `leaderboard` on `app` (at the end: that module imports `app` from here); `preview` too.
-from occlubench.cli import preview_command, report_commands  # noqa: E402, F401
+from occlubench.cli import compare_command, preview_command, report_commands  # noqa: E402, F401
 
 if __name__ == "__main__":
     sys.exit(main())
