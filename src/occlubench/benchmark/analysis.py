@@ -65,14 +65,21 @@ def paired_comparisons(
                     "p_mcnemar": test.p_value,
                 }
             )
-    for key in ("p_bootstrap", "p_mcnemar"):
-        # An undefined difference (NaN p) takes no part in the correction and stays undefined.
+    add_holm_columns(rows, ("p_bootstrap", "p_mcnemar"))
+    return rows
+
+
+def add_holm_columns(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:
+    """Add ``<key>_holm`` to every row: each p-value column Holm-corrected across the rows.
+
+    An undefined difference (NaN p) takes no part in the correction and stays undefined.
+    """
+    for key in keys:
         defined = [r for r in rows if not math.isnan(r[key])]
         for row in rows:
             row[f"{key}_holm"] = float("nan")
         for row, adjusted in zip(defined, holm_correction([r[key] for r in defined]), strict=True):
             row[f"{key}_holm"] = adjusted
-    return rows
 
 
 def robustness_summary(cells: Sequence[Mapping[str, Any]], clean: str, baseline_row: str) -> dict[str, Any]:

@@ -8,14 +8,14 @@ order): then each (trained on, evaluated on) cell present in both gets a paired 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from occlubench.benchmark.analysis import add_holm_columns
 from occlubench.errors import RunDirError
-from occlubench.metrics.stats import holm_correction, mcnemar_exact, paired_bootstrap_diff
+from occlubench.metrics.stats import mcnemar_exact, paired_bootstrap_diff
 from occlubench.storage import load_tensors, read_tensor_metadata
 
 
@@ -83,10 +83,5 @@ def compare_runs(
     for row in rows:
         row["a"] = values_a.get((row["trained_on"], row["evaluated_on"]))
         row["b"] = values_b.get((row["trained_on"], row["evaluated_on"]))
-    for key in ("p_bootstrap", "p_mcnemar"):
-        defined = [r for r in rows if not math.isnan(r[key])]
-        for row in rows:
-            row[f"{key}_holm"] = float("nan")
-        for row, adjusted in zip(defined, holm_correction([r[key] for r in defined]), strict=True):
-            row[f"{key}_holm"] = adjusted
+    add_holm_columns(rows, ("p_bootstrap", "p_mcnemar"))
     return rows
