@@ -74,11 +74,11 @@ def test_hiding_the_lower_half_barely_moves_the_upper_cue_classes(demo: dict) ->
     # global pooling (it never saw one), so lower-cue classes lose accuracy there too until fine-tuning on upper
     # (checked by the recovery test below). Upper-cue classes keep their cue and their accuracy under `lower`.
     for cls in classes_untouched_by("lower"):
-        assert demo[("full", "lower")][cls] >= 0.85, cls
+        assert demo[("full", "lower")][cls] >= 0.7, cls
 
 
 @pytest.mark.parametrize("half", ["upper", "lower"])
 def test_fine_tuning_on_a_half_recovers_classes_with_a_visible_cue(demo: dict, half: str) -> None:
     for cls in classes_with_a_cue_outside(half):
-        assert demo[(half, half)][cls] >= 0.7, (half, cls)
+        assert demo[(half, half)][cls] >= 0.6, (half, cls)
     assert demo[("accuracy", f"{half}/{half}")] >= demo[("accuracy", f"full/{half}")]

@@ -152,7 +152,7 @@ DEMO_PRESETS = {
     "quick": Preset(
         "quick",
         "about a minute on 2 CPU cores: 150 synthetic faces per class, baseline 5 epochs, fine-tunes 2 epochs",
-        Recipe(epochs=5, batch_size=32, lr=0.05, momentum=0.9, weight_decay=5e-4, lr_step_epochs=3, crop_padding=2,
+        Recipe(epochs=5, batch_size=32, lr=0.02, momentum=0.9, weight_decay=5e-4, lr_step_epochs=3, crop_padding=2,
                hflip=False),
         Recipe(epochs=2, batch_size=32, lr=0.01, momentum=0.9, weight_decay=5e-4, lr_step_epochs=2, crop_padding=0,
                hflip=False),
