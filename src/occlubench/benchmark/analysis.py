@@ -48,25 +48,37 @@ def paired_comparisons(
             ref = probs[reference].get(condition)
             if ref is None:
                 continue
-            diff = paired_bootstrap_diff(labels, p, ref, classes, metric, n_resamples=n_resamples, seed=seed)
-            test = mcnemar_exact(p.argmax(1) == labels, ref.argmax(1) == labels)
             rows.append(
-                {
-                    "model": model,
-                    "reference": reference,
-                    "evaluated_on": condition,
-                    "metric": metric,
-                    "difference": diff.diff,
-                    "ci_low": diff.ci_low,
-                    "ci_high": diff.ci_high,
-                    "p_bootstrap": diff.p_value,
-                    "mcnemar_b": test.b,
-                    "mcnemar_c": test.c,
-                    "p_mcnemar": test.p_value,
-                }
+                {"model": model, "reference": reference, "evaluated_on": condition}
+                | paired_test(labels, p, ref, classes, metric, n_resamples=n_resamples, seed=seed)
             )
     add_holm_columns(rows, ("p_bootstrap", "p_mcnemar"))
     return rows
+
+
+def paired_test(
+    labels: torch.Tensor,
+    probs_a: torch.Tensor,
+    probs_b: torch.Tensor,
+    classes: Sequence[str],
+    metric: str,
+    *,
+    n_resamples: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Model A against model B on the same images: paired bootstrap of metric(A) - metric(B) and exact McNemar."""
+    diff = paired_bootstrap_diff(labels, probs_a, probs_b, classes, metric, n_resamples=n_resamples, seed=seed)
+    test = mcnemar_exact(probs_a.argmax(1) == labels, probs_b.argmax(1) == labels)
+    return {
+        "metric": metric,
+        "difference": diff.diff,
+        "ci_low": diff.ci_low,
+        "ci_high": diff.ci_high,
+        "p_bootstrap": diff.p_value,
+        "mcnemar_b": test.b,
+        "mcnemar_c": test.c,
+        "p_mcnemar": test.p_value,
+    }
 
 
 def add_holm_columns(rows: Sequence[dict[str, Any]], keys: Sequence[str]) -> None:

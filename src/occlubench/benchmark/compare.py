@@ -13,9 +13,8 @@ from typing import Any
 
 import torch
 
-from occlubench.benchmark.analysis import add_holm_columns
+from occlubench.benchmark.analysis import add_holm_columns, paired_test
 from occlubench.errors import RunDirError
-from occlubench.metrics.stats import mcnemar_exact, paired_bootstrap_diff
 from occlubench.storage import load_tensors, read_tensor_metadata
 
 
@@ -59,22 +58,9 @@ def compare_runs(
             )
         labels = preds_a["labels"]
         for key in [k for k in preds_a if k.startswith("probs.") and k in preds_b]:
-            probs_a, probs_b = preds_a[key], preds_b[key]
-            diff = paired_bootstrap_diff(labels, probs_a, probs_b, classes, metric, n_resamples=n_resamples, seed=seed)
-            test = mcnemar_exact(probs_a.argmax(1) == labels, probs_b.argmax(1) == labels)
             rows.append(
-                {
-                    "trained_on": trained_on,
-                    "evaluated_on": key.removeprefix("probs."),
-                    "metric": metric,
-                    "difference": diff.diff,
-                    "ci_low": diff.ci_low,
-                    "ci_high": diff.ci_high,
-                    "p_bootstrap": diff.p_value,
-                    "mcnemar_b": test.b,
-                    "mcnemar_c": test.c,
-                    "p_mcnemar": test.p_value,
-                }
+                {"trained_on": trained_on, "evaluated_on": key.removeprefix("probs.")}
+                | paired_test(labels, preds_a[key], preds_b[key], classes, metric, n_resamples=n_resamples, seed=seed)
             )
     if not rows:
         raise RunDirError("the two runs share no cell", "compare runs of the same benchmark")
