@@ -31,11 +31,30 @@ from occlubench.benchmark.spec import CLEAN, BenchmarkSpec, Preset, TrainingCond
 from occlubench.data.detect import choose_dataset
 from occlubench.data.imageset import ImageSet
 from occlubench.data.registry import LoadedDataset, load_dataset
-from occlubench.errors import ConfigError
+from occlubench.distributed import (
+    SINGLE,
+    Distributed,
+    barrier,
+    broadcast_flag,
+    from_environment,
+    gather_shards,
+    init_process_group,
+    rank_device,
+    shard,
+    shutdown,
+)
+from occlubench.errors import ConfigError, RunDirError
 from occlubench.metrics.classification import compute_metrics
 from occlubench.metrics.stats import bootstrap_ci
 from occlubench.models import create_model
-from occlubench.storage import atomic_write_json, atomic_write_text, load_tensors, read_tensor_metadata, save_tensors
+from occlubench.storage import (
+    atomic_write_json,
+    atomic_write_text,
+    load_tensors,
+    read_json,
+    read_tensor_metadata,
+    save_tensors,
+)
 from occlubench.train.device import autocast_dtype, default_compile_mode, resolve_device
 from occlubench.train.fit import fit
 from occlubench.train.predict import predict_conditions
@@ -44,6 +63,11 @@ from occlubench.train.recipe import Recipe
 
 MAX_SEED = 2**32 - 1
 """Largest ``--seed``: derived seeds (seed x 10007 + epoch, seed + split) must fit torch's 64-bit generators."""
+
+EXECUTORS = {
+    "local": "train and evaluate the plan's nodes one after another in this process",
+    "ray": "submit the plan's nodes as Ray tasks (fine-tunes and evaluations in parallel)",
+}
 
 PROTOCOLS = {
     "official": "select the epoch on PublicTest (val), report on PrivateTest (test)",
@@ -70,6 +94,8 @@ class RunOptions:
     bootstrap: int = 1000
     dataset: str | None = None  # the reader (None: the spec's, or detected from --data)
     dataset_options: Mapping[str, Any] | None = None  # over the preset's, e.g. {"size": 64} for imagefolder
+    executor: str = "local"  # local | ray: where the plan's nodes run (not part of the config: same numbers)
+    ray_address: str | None = None  # --address of a Ray cluster; None: RAY_ADDRESS, else a local one
 
 
 @dataclass
@@ -99,11 +125,15 @@ def _validate(options: RunOptions) -> None:
         raise ConfigError("--batch-size must be at least 2, got 1", "BatchNorm cannot train on one image per step")
     if not 0 <= options.seed <= MAX_SEED:
         raise ConfigError(f"--seed must be an integer in 0..{MAX_SEED}, got {options.seed}")
+    if options.executor not in EXECUTORS:
+        raise ConfigError(f"unknown executor {options.executor!r}", f"use one of: {', '.join(EXECUTORS)}")
     if options.bootstrap < 0:
         raise ConfigError(f"--bootstrap must be 0 (off) or a number of resamples, got {options.bootstrap}")
 
 
-def resolve_config(spec: BenchmarkSpec, options: RunOptions, data_info: Mapping[str, Any]) -> dict[str, Any]:
+def resolve_config(
+    spec: BenchmarkSpec, options: RunOptions, data_info: Mapping[str, Any], dist: Distributed = SINGLE
+) -> dict[str, Any]:
     """The full configuration of a run: what determines its numbers (and so its hash), nothing else."""
     preset = spec.preset(options.preset)
     baseline = preset.baseline.with_overrides(epochs=options.epochs, batch_size=options.batch_size)
@@ -129,6 +159,8 @@ def resolve_config(spec: BenchmarkSpec, options: RunOptions, data_info: Mapping[
         "precision": options.precision,
         "bootstrap_resamples": options.bootstrap,
     }
+    if dist.enabled:  # shards and per-rank BatchNorm statistics: another run than a single process's
+        config["world_size"] = dist.world_size
     specs = [c.to_dict() for c in conditions if not c.is_plain]
     if specs:  # what each non-plain label means: part of the config, so a changed occluder is a changed run
         config["condition_specs"] = specs
@@ -141,7 +173,7 @@ def run_dataset_options(spec: BenchmarkSpec, preset: Preset, options: RunOptions
     return {**base, **(options.dataset_options or {})}
 
 
-def environment(device: torch.device, amp: torch.dtype | None) -> dict[str, Any]:
+def environment(device: torch.device, amp: torch.dtype | None, dist: Distributed = SINGLE) -> dict[str, Any]:
     """Versions and hardware, recorded beside the results."""
     import kornia
     import torchvision
@@ -157,6 +189,7 @@ def environment(device: torch.device, amp: torch.dtype | None) -> dict[str, Any]
         "device": str(device),
         "device_name": name,
         "threads": torch.get_num_threads(),
+        "world_size": dist.world_size,
         "autocast": str(amp).removeprefix("torch.") if amp is not None else "fp32",
     }
 
@@ -179,16 +212,23 @@ class _Runner:
     """One run's state: the resolved config, its run directory, the data on the device, the trained models."""
 
     def __init__(
-        self, spec: BenchmarkSpec, options: RunOptions, loaded: LoadedDataset, out: Path, progress: ProgressCallback
+        self,
+        spec: BenchmarkSpec,
+        options: RunOptions,
+        loaded: LoadedDataset,
+        out: Path,
+        progress: ProgressCallback,
+        dist: Distributed = SINGLE,
     ) -> None:
         self.spec = spec
         self.options = options
+        self.dist = dist
         self.preset: Preset = spec.preset(options.preset)
-        self.config = resolve_config(spec, options, loaded.info)
+        self.config = resolve_config(spec, options, loaded.info, dist)
         self.hash = config_hash(self.config)
         self.run = RunDir(out)
-        self.progress = progress
-        self.device = resolve_device(options.device)
+        self.progress = progress if dist.is_main else ignore_progress
+        self.device = resolve_device(rank_device(options.device, dist))
         self.amp = autocast_dtype(self.device, options.precision)
         self.classes = loaded.classes
         self.splits = protocol_splits(loaded, options.protocol, self.config["limit"], options.seed)
@@ -202,12 +242,15 @@ class _Runner:
         self.comparisons: list[dict[str, Any]] = []
         self.summary: dict[str, Any] = {}
         self.region_maps: list[dict[str, Any]] = []
+        self.executor_info: dict[str, Any] = {"name": "local"}  # the Ray executor records its nodes here
 
     # ----------------------------------------------------------------------------------------------- training
     def _job_hash(self, condition: TrainingCondition) -> str:
         parent = self.job_hashes[self.spec.training(condition.init_from).job] if condition.init_from else ""
         keys = ("benchmark", "dataset", "data", "model", "weights", "protocol", "seed", "limit", "dataset_options")
         payload = {k: self.config[k] for k in keys}
+        if "world_size" in self.config:
+            payload["world_size"] = self.config["world_size"]
         payload.update(
             condition={"occlusion": condition.occlusion, "mix": condition.mix},
             recipe=self.config["recipes"][condition.recipe],
@@ -241,15 +284,42 @@ class _Runner:
             if condition.mix or condition.occlusion == "mix":
                 self._training_occlusion(condition)
 
+    def hash_jobs(self) -> None:
+        """Every training's job hash (each includes its parent's), without training anything."""
+        for condition in self.spec.trainings:
+            self.job_hashes[condition.job] = self._job_hash(condition)
+
+    def claim(self, overwrite: bool) -> None:
+        """Rank 0 claims the run directory; the other ranks check that they see the same one."""
+        if self.dist.is_main:
+            self.run.claim(self.config, overwrite=overwrite)
+        barrier(self.dist)
+        if not self.dist.is_main:
+            try:
+                seen = read_json(self.run.config).get("hash")
+            except (OSError, ValueError, AttributeError):
+                seen = None
+            if seen != self.hash:
+                raise RunDirError(
+                    f"rank {self.dist.rank} does not see rank 0's run directory {self.run.root}",
+                    "with several machines, --out must be on a filesystem every machine mounts at the same path",
+                )
+
+    def is_trained(self, condition: TrainingCondition) -> bool:
+        """Whether the run directory holds this training's finished checkpoint (same job hash)."""
+        job_hash = self.job_hashes.get(condition.job) or self._job_hash(condition)
+        return (read_tensor_metadata(self.run.checkpoint(condition.job)) or {}).get("job_hash") == job_hash
+
     def train(self, condition: TrainingCondition) -> torch.nn.Module:
         job = condition.job
         job_hash = self._job_hash(condition)
         self.job_hashes[job] = job_hash
         model = self._build_model()
         checkpoint = self.run.checkpoint(job)
-        if (read_tensor_metadata(checkpoint) or {}).get("job_hash") == job_hash:
+        if broadcast_flag(self.is_trained(condition), self.dist):  # every rank follows rank 0's reading
             model.load_state_dict(load_tensors(checkpoint))
-            self.run.train_state(job).unlink(missing_ok=True)  # killed after the checkpoint, before this cleanup
+            if self.dist.is_main:
+                self.run.train_state(job).unlink(missing_ok=True)  # killed after the checkpoint, before cleanup
             self.progress(ProgressEvent("job_reused", job, message=f"{job}: reused {checkpoint.name}"))
             return model.to(self.device)
         if condition.init_from is not None:
@@ -273,6 +343,7 @@ class _Runner:
             progress=self.progress,
             job=job,
             compile_mode=default_compile_mode(self.device) if self.options.compile else None,
+            dist=self.dist,
         )
         self.timings[job] = time.perf_counter() - started
         history = {
@@ -284,9 +355,11 @@ class _Runner:
             "recipe": recipe.to_dict(),
             "epochs": result.history,
         }
-        atomic_write_json(self.run.history(job), history)
-        save_tensors(checkpoint, model.state_dict(), metadata={"job_hash": job_hash, "job": job})
-        self.run.train_state(job).unlink(missing_ok=True)
+        if self.dist.is_main:
+            atomic_write_json(self.run.history(job), history)
+            save_tensors(checkpoint, model.state_dict(), metadata={"job_hash": job_hash, "job": job})
+            self.run.train_state(job).unlink(missing_ok=True)
+        barrier(self.dist)  # the fine-tunes' ranks read this checkpoint next
         return model
 
     def _training_occlusion(self, condition: TrainingCondition) -> Any:
@@ -299,38 +372,62 @@ class _Runner:
         return self._occlusion(condition.occlusion)
 
     # --------------------------------------------------------------------------------------------- evaluation
-    def evaluate(self, condition: TrainingCondition, model: torch.nn.Module) -> None:
-        job = condition.job
-        path = self.run.predictions(job)
-        report = self.splits["report"]
-        labels = [c.label for c in self.conditions]
+    def _prediction_stamp(self, job: str) -> dict[str, str]:
         # Predictions are reused only for the same model and the same occluders behind the same labels.
-        stamp = {"job_hash": self.job_hashes[job], "conditions": config_hash([c.to_dict() for c in self.conditions])}
-        probs: dict[str, torch.Tensor] | None = None
+        return {"job_hash": self.job_hashes[job], "conditions": config_hash([c.to_dict() for c in self.conditions])}
+
+    def stored_predictions(self, condition: TrainingCondition) -> dict[str, torch.Tensor] | None:
+        """This model's stored probabilities per evaluation label, if the run directory holds all of them."""
+        path = self.run.predictions(condition.job)
         metadata = read_tensor_metadata(path) or {}
-        if all(metadata.get(k) == v for k, v in stamp.items()):
-            tensors = load_tensors(path)
-            probs = {c: tensors[f"probs.{c}"] for c in labels if f"probs.{c}" in tensors}
-            if len(probs) != len(labels):
-                probs = None
-        if probs is None:
-            started = time.perf_counter()
-            self.progress(ProgressEvent("eval_start", job, message=f"evaluating {job}"))
-            conditions = {c.label: c.build() for c in self.conditions}
-            probs = predict_conditions(
-                model,
-                report,
-                conditions,
-                device=self.device,
-                amp_dtype=self.amp,
-                seed=self.options.seed,
-                progress=self.progress,
-                job=f"evaluate {job}",
-            )
+        if not all(metadata.get(k) == v for k, v in self._prediction_stamp(condition.job).items()):
+            return None
+        tensors = load_tensors(path)
+        labels = [c.label for c in self.conditions]
+        probs = {c: tensors[f"probs.{c}"] for c in labels if f"probs.{c}" in tensors}
+        return probs if len(probs) == len(labels) else None
+
+    def predict(self, condition: TrainingCondition, model: torch.nn.Module) -> dict[str, torch.Tensor]:
+        """Every condition's probabilities on the report split: stored ones if valid, else one sweep, then stored."""
+        job = condition.job
+        report = self.splits["report"]
+        stored = self.stored_predictions(condition)
+        if broadcast_flag(stored is not None, self.dist) and stored is not None:
+            return stored
+        started = time.perf_counter()
+        self.progress(ProgressEvent("eval_start", job, message=f"evaluating {job}"))
+        conditions = {c.label: c.build() for c in self.conditions}
+        probs = predict_conditions(
+            model,
+            shard(report, self.dist),  # each rank sweeps its shard; the gather restores the split's order
+            conditions,
+            device=self.device,
+            amp_dtype=self.amp,
+            seed=self.options.seed,
+            progress=self.progress,
+            job=f"evaluate {job}",
+        )
+        probs = {label: gather_shards(p, len(report), self.dist) for label, p in probs.items()}
+        if self.dist.is_main:
             tensors = {f"probs.{c}": p for c, p in probs.items()}
             tensors["labels"] = report.labels
-            save_tensors(path, tensors, metadata={**stamp, "ids": "\n".join(report.ids)})
-            self.timings[f"evaluate {job}"] = time.perf_counter() - started
+            metadata = {**self._prediction_stamp(job), "ids": "\n".join(report.ids)}
+            save_tensors(self.run.predictions(job), tensors, metadata=metadata)
+        barrier(self.dist)
+        self.timings[f"evaluate {job}"] = time.perf_counter() - started
+        return probs
+
+    def evaluate(self, condition: TrainingCondition, model: torch.nn.Module) -> None:
+        """Predict (or reuse the predictions), then add this model's cells with metrics and CIs (rank 0 only)."""
+        probs = self.predict(condition, model)
+        if self.dist.is_main:
+            self.add_cells(condition, probs)
+        self.progress(ProgressEvent("eval_end", condition.job))
+
+    def add_cells(self, condition: TrainingCondition, probs: Mapping[str, torch.Tensor]) -> None:
+        """One cell per evaluation condition: metrics, bootstrap CIs and the condition's fields; region maps."""
+        job = condition.job
+        report = self.splits["report"]
         for evaluated_on, p in probs.items():
             metrics = compute_metrics(report.labels, p, self.classes)
             cell: dict[str, Any] = {
@@ -355,7 +452,6 @@ class _Runner:
             key = {"model": job, "trained_on": condition.name, "seed": self.options.seed}
             for entry in region_maps(report.labels, probs[CLEAN], probs, self.conditions, self.classes):
                 self.region_maps.append(key | entry)
-        self.progress(ProgressEvent("eval_end", job))
 
     # ----------------------------------------------------------------------------------------------- analysis
     def analyse(self) -> None:
@@ -390,8 +486,9 @@ class _Runner:
             "classes": list(self.classes),
             "data": self.data_info,
             "split_sizes": {k: len(v) for k, v in self.splits.items()},
-            "environment": environment(self.device, self.amp) | {"seed": self.options.seed},
+            "environment": environment(self.device, self.amp, self.dist) | {"seed": self.options.seed},
             "timings_seconds": self.timings,
+            "executor": self.executor_info,
             "cells": self.cells,
             "comparisons": self.comparisons,
             "robustness": self.summary,
@@ -457,7 +554,10 @@ def run_benchmark(
         options = RunOptions(**{**options.__dict__, **option_overrides})
     _validate(options)
     preset = spec.preset(options.preset)
-    resolve_device(options.device)  # fail on --device cuda before reading any data
+    dist = from_environment()
+    if dist.enabled and options.executor != "local":
+        raise ConfigError("--executor ray cannot run under torchrun", "launch one of the two: torchrun or Ray")
+    device = resolve_device(rank_device(options.device if options.executor == "local" else "cpu", dist))
     if spec.needs_data and data is None:
         raise ConfigError(f"benchmark {spec.name!r} needs --data PATH", "e.g. --data ~/Downloads/fer2013.zip")
     # The reader: --dataset, else detected from --data's content (FER2013 or an image folder), else the spec's.
@@ -466,23 +566,39 @@ def run_benchmark(
     started = time.perf_counter()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out_path = Path(out) if out is not None else Path("runs") / f"{spec.name}-{stamp}"
+    if dist.enabled and out is None:
+        raise ConfigError("a torchrun job needs --out", "every rank must write into the same run directory")
     RunDir(out_path).check_usable()  # an unusable --out fails before the data are read
     loaded = load_dataset(dataset, data, seed=options.seed, options=run_dataset_options(spec, preset, options))
-    runner = _Runner(spec, options, loaded, out_path, progress)
+    # With Ray the nodes run on the workers' devices; the driver only assembles files, on its CPU.
+    driver_options = RunOptions(**{**options.__dict__, "device": "cpu"}) if options.executor == "ray" else options
+    runner = _Runner(spec, driver_options, loaded, out_path, progress, dist)
     runner.check_inputs()  # every user input is checked before the first byte goes to --out
-    runner.run.claim(runner.config, overwrite=overwrite)
+    init_process_group(dist, device)
     try:
-        models: dict[str, torch.nn.Module] = {}
-        results: dict[str, Any] = {}
-        for condition in spec.trainings:
-            model = runner.train(condition)
-            models[condition.job] = model
-            runner.evaluate(condition, model)
-            results = runner.write(stamp, complete=False)
-            del models[condition.job]  # the checkpoint holds it; keep device memory for the next job
-        runner.analyse()
-        runner.timings["total"] = time.perf_counter() - started
-        results = runner.write(stamp, complete=True)
+        runner.claim(overwrite)
+        try:
+            if options.executor == "ray":
+                from occlubench.benchmark.ray_executor import run_nodes_on_ray
+
+                # Fills the run directory; the loop below then finds every file and only assembles the results.
+                run_nodes_on_ray(runner, data, progress, options.device)
+            results: dict[str, Any] = {}
+            for condition in spec.trainings:
+                model = runner.train(condition)
+                runner.evaluate(condition, model)
+                del model  # the checkpoint holds it; keep device memory for the next job
+                if dist.is_main:
+                    results = runner.write(stamp, complete=False)
+            if dist.is_main:
+                runner.analyse()
+                runner.timings["total"] = time.perf_counter() - started
+                results = runner.write(stamp, complete=True)
+            barrier(dist)
+        finally:
+            runner.run.release()
     finally:
-        runner.run.release()
+        shutdown(dist)
+    if not dist.is_main:  # the other ranks return what rank 0 wrote
+        results = read_json(runner.run.results)
     return BenchmarkResult(out_path, results)

@@ -108,6 +108,13 @@ def run(
         bool, typer.Option("--compile", help="torch.compile the training step (CUDA graphs on CUDA).")
     ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a run of another config found in --out.")] = False,
+    executor: Annotated[
+        str, typer.Option(help="local (one node after another, here) | ray (the plan's nodes as Ray tasks).")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Ray cluster address for --executor ray [default: RAY_ADDRESS, else local]."),
+    ] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Write RUN_DIR/report/ (report.md, report.html) at the end.")
     ] = False,
@@ -116,6 +123,7 @@ def run(
     with user_errors():
         from occlubench.benchmark import RunOptions, get_benchmark, run_benchmark
         from occlubench.cli.progress import RichProgress
+        from occlubench.distributed import from_environment
 
         spec = get_benchmark(benchmark)  # a catalog name or a .toml spec file
         if seed is None and seeds is None and len(spec.seeds) > 1:
@@ -137,13 +145,19 @@ def run(
             compile=compile,
             dataset=dataset,
             dataset_options=_parse_dataset_options(dataset_option),
+            executor=executor,
+            ray_address=address,
         )
+        if address is not None and executor != "ray":
+            from occlubench.errors import ConfigError
+
+            raise ConfigError("--address is the Ray cluster of --executor ray", "add --executor ray, or drop --address")
         if data is not None and not data.expanduser().exists():
             from occlubench.errors import DataError
 
             raise DataError(f"--data {data} does not exist")
         seed_list = _parse_seeds(seeds)
-        with RichProgress() as progress:
+        with RichProgress(enabled=from_environment().is_main) as progress:
             if seed_list:
                 from datetime import datetime, timezone
 
@@ -156,6 +170,8 @@ def run(
                 )
             else:
                 result = run_benchmark(spec, data, out, options=options, overwrite=overwrite, progress=progress)
+        if not from_environment().is_main:
+            return  # under torchrun, rank 0 prints the matrix and writes the report
         # Severity points and grid cells are printed as curves and maps, not as dozens of matrix columns.
         _print_matrix([c for c in result.cells if "severity" not in c and "grid" not in c], "accuracy")
         _print_curves_and_maps(result.results)

@@ -19,7 +19,8 @@ from occlubench.train.progress import ProgressEvent
 class RichProgress:
     """A ProgressCallback that draws with rich; use as a context manager around the run."""
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, *, enabled: bool = True) -> None:
+        self.enabled = enabled  # False on torchrun's other ranks: one process draws, not N
         self.console = console or Console(stderr=True)
         self.progress = Progress(
             TextColumn("[bold]{task.description:<22}"),
@@ -48,6 +49,8 @@ class RichProgress:
         return self.tasks[job]
 
     def __call__(self, event: ProgressEvent) -> None:
+        if not self.enabled:
+            return
         if not self.started:
             self.progress.start()
             self.started = True

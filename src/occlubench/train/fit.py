@@ -24,6 +24,8 @@ from torch import nn
 
 from occlubench.data.device_split import DeviceSplit
 from occlubench.data.imageset import ImageSet
+from occlubench.distributed import SINGLE, Distributed, all_reduce_sum, gather_shards, shard, smallest_shard
+from occlubench.errors import ConfigError
 from occlubench.train.augment import random_crop_flip
 from occlubench.train.checkpoint import TrainState, load_train_state, save_train_state
 from occlubench.train.device import autocast, configure_backend
@@ -45,8 +47,9 @@ class FitResult:
     resumed_from_epoch: int = 0
 
 
-def _epoch_seed(seed: int, epoch: int) -> int:
-    return seed * 10_007 + epoch
+def _epoch_seed(seed: int, epoch: int, rank: int = 0) -> int:
+    # Rank 0 draws what a single process draws; other ranks draw their own crops, flips and occlusions.
+    return seed * 10_007 + epoch + rank * 1_000_000_007
 
 
 def _cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -128,6 +131,16 @@ def train_step(
     return loss.detach(), logits.detach()
 
 
+def _rank_batch_size(batch_size: int, dist: Distributed) -> int:
+    """Images per step on each rank: the recipe's (global) batch split evenly over the ranks."""
+    if batch_size % dist.world_size or batch_size // dist.world_size < 2:
+        raise ConfigError(
+            f"batch size {batch_size} does not split over {dist.world_size} ranks",
+            "use a --batch-size that is a multiple of the number of processes, at least 2 per process",
+        )
+    return batch_size // dist.world_size
+
+
 def fit(
     model: nn.Module,
     train: ImageSet,
@@ -145,6 +158,7 @@ def fit(
     job: str = "train",
     eval_batch_size: int | None = None,
     compile_mode: str | None = None,
+    dist: Distributed = SINGLE,
 ) -> FitResult:
     """Train ``model`` in place with ``recipe`` and return the best epoch's weights (by validation accuracy).
 
@@ -158,6 +172,11 @@ def fit(
             graph is compiled per job. Worth it where kernel launches, not arithmetic, bound a step (ResNet50 on
             48x48 images on a fast GPU). Its numbers differ from eager ones: float rounding, and dropout draws
             from inductor's own random stream.
+        dist: this process's rank in a ``torchrun`` job. With several ranks each trains on its interleaved shard
+            of ``train`` with ``recipe.batch_size // world_size`` images per step (the global batch, and so the
+            learning rate, stay the recipe's), gradients are averaged by ``DistributedDataParallel``, BatchNorm
+            statistics are per rank (DDP's default), validation is sharded and gathered, and only rank 0 writes
+            ``state_path``. Every rank returns the same weights.
     """
     configure_backend(device)
     model.to(device).to(memory_format=torch.channels_last)
@@ -175,21 +194,32 @@ def fit(
         best_state, best_epoch, best_score = resumed.best_model, resumed.best_epoch, resumed.best_score
         history, start_epoch = resumed.history, resumed.epoch
 
+    batch_size = _rank_batch_size(recipe.batch_size, dist)
+    rows = smallest_shard(len(train), dist)  # every rank runs the same number of steps (DDP needs each one's grads)
+    steps = max(1, rows // batch_size + (1 if rows % batch_size > 1 else 0))
+    train, val_shard = shard(train, dist), shard(val, dist)
     # Resident on the device when the split fits its memory budget, else streamed batch by batch from pinned memory.
     train_images = DeviceSplit(train.images, device)
-    val_images = DeviceSplit(val.images, device)
+    val_images = DeviceSplit(val_shard.images, device)
     labels = train.labels.to(device)
     n = len(train)
-    steps = max(1, n // recipe.batch_size + (1 if n % recipe.batch_size > 1 else 0))
-    step_model = model if compile_mode is None else torch.compile(model, mode=compile_mode, dynamic=False)
+    step_model: nn.Module = model
+    if dist.enabled:
+        from torch.nn.parallel import DistributedDataParallel
+
+        # Built after a resume loaded its state; DDP starts every rank from rank 0's weights and buffers.
+        step_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    if compile_mode is not None:
+        step_model = torch.compile(step_model, mode=compile_mode, dynamic=False)
+    full_model = step_model
     writer = _StateWriter()
     progress(ProgressEvent("job_start", job, epoch=start_epoch, epochs=recipe.epochs, steps=steps))
 
     try:
         for epoch in range(start_epoch, recipe.epochs):
             started = time.perf_counter()
-            torch.manual_seed(_epoch_seed(seed, epoch))  # dropout and anything else drawing from the global RNG
-            generator = torch.Generator().manual_seed(_epoch_seed(seed, epoch))
+            torch.manual_seed(_epoch_seed(seed, epoch, dist.rank))  # dropout, anything drawing from the global RNG
+            generator = torch.Generator().manual_seed(_epoch_seed(seed, epoch, dist.rank))
             lr = recipe.lr_at(epoch)
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -199,12 +229,12 @@ def fit(
             correct = torch.zeros((), device=device, dtype=torch.long)
             seen = 0
             for step in range(steps):
-                idx = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
+                idx = order[step * batch_size : (step + 1) * batch_size][: rows - step * batch_size]
                 if len(idx) < 2:  # BatchNorm cannot train on one image
                     break
                 target = labels[idx]
                 loss, logits = train_step(
-                    step_model if len(idx) == recipe.batch_size else model,
+                    full_model if len(idx) == batch_size or dist.enabled else model,
                     optimizer,
                     train_images[idx],
                     recipe,
@@ -220,12 +250,14 @@ def fit(
                     progress(
                         ProgressEvent("step", job, epoch=epoch + 1, epochs=recipe.epochs, step=step + 1, steps=steps)
                     )
-            train_loss = float(loss_sum) / max(1, seen)
-            train_acc = float(correct) / max(1, seen)
+            totals = all_reduce_sum(torch.stack([loss_sum.float(), correct.float()]).cpu(), dist)
+            seen = int(all_reduce_sum(torch.tensor(seen), dist))
+            train_loss = float(totals[0]) / max(1, seen)
+            train_acc = float(totals[1]) / max(1, seen)
             conditions = {"val": val_occlusion}
             probs = predict_conditions(
                 model,
-                val,
+                val_shard,
                 conditions,
                 device=device,
                 amp_dtype=amp_dtype,
@@ -233,6 +265,7 @@ def fit(
                 seed=seed,
                 images_on_device=val_images,
             )["val"]
+            probs = gather_shards(probs, len(val), dist)
             val_acc = float((probs.argmax(1) == val.labels).double().mean()) if len(val) else float("nan")
             val_loss = float(nn.functional.nll_loss(probs.clamp_min(1e-12).log(), val.labels)) if len(val) else None
             seconds = time.perf_counter() - started
@@ -249,7 +282,7 @@ def fit(
             history.append(record)
             if val_acc > best_score:
                 best_score, best_epoch, best_state = val_acc, epoch + 1, _cpu_state(model)
-            if state_path is not None:
+            if state_path is not None and dist.is_main:
                 state = TrainState(
                     epoch=epoch + 1,
                     model=_cpu_state(model),
