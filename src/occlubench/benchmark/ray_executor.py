@@ -161,7 +161,7 @@ def _run_node(payload: dict[str, Any], node: PlanNode, *after: Any) -> dict[str,
     from occlubench.data.registry import load_dataset
     from occlubench.train.progress import ignore_progress
 
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     spec, options = payload["spec"], payload["options"]
     cpus = int(float(os.environ.get("OMP_NUM_THREADS", "1") or 1))
     torch.set_num_threads(max(1, cpus))  # the CPUs Ray gave this task, not every core of the machine
@@ -187,4 +187,6 @@ def _run_node(payload: dict[str, Any], node: PlanNode, *after: Any) -> dict[str,
         "device": str(runner.device),
         "threads": torch.get_num_threads(),
         "seconds": time.perf_counter() - started,
+        "started": started_at,  # wall clock (epoch seconds): shows which nodes overlapped
+        "ended": time.time(),
     }

@@ -56,7 +56,7 @@ from occlubench.storage import (
     save_tensors,
 )
 from occlubench.train.device import autocast_dtype, default_compile_mode, resolve_device
-from occlubench.train.fit import fit
+from occlubench.train.fit import fit, rank_batch_size
 from occlubench.train.predict import predict_conditions
 from occlubench.train.progress import ProgressCallback, ProgressEvent, ignore_progress
 from occlubench.train.recipe import Recipe
@@ -283,6 +283,8 @@ class _Runner:
         for condition in self.spec.trainings:
             if condition.mix or condition.occlusion == "mix":
                 self._training_occlusion(condition)
+        for recipe in self.recipes.values():  # under torchrun: the global batch must split evenly over the ranks
+            rank_batch_size(recipe.batch_size, self.dist)
 
     def hash_jobs(self) -> None:
         """Every training's job hash (each includes its parent's), without training anything."""

@@ -131,7 +131,7 @@ def train_step(
     return loss.detach(), logits.detach()
 
 
-def _rank_batch_size(batch_size: int, dist: Distributed) -> int:
+def rank_batch_size(batch_size: int, dist: Distributed) -> int:
     """Images per step on each rank: the recipe's (global) batch split evenly over the ranks."""
     if batch_size % dist.world_size or batch_size // dist.world_size < 2:
         raise ConfigError(
@@ -194,7 +194,7 @@ def fit(
         best_state, best_epoch, best_score = resumed.best_model, resumed.best_epoch, resumed.best_score
         history, start_epoch = resumed.history, resumed.epoch
 
-    batch_size = _rank_batch_size(recipe.batch_size, dist)
+    batch_size = rank_batch_size(recipe.batch_size, dist)
     rows = smallest_shard(len(train), dist)  # every rank runs the same number of steps (DDP needs each one's grads)
     steps = max(1, rows // batch_size + (1 if rows % batch_size > 1 else 0))
     train, val_shard = shard(train, dist), shard(val, dist)
