@@ -133,25 +133,36 @@ def test_a_batch_that_does_not_split_over_the_ranks_fails_before_anything_is_wri
     assert not out.exists()
 
 
+def _accuracies(results: dict[str, Any]) -> dict[tuple[str, str], float]:
+    return {(c["trained_on"], c["evaluated_on"]): c["metrics"]["accuracy"] for c in results["cells"]}
+
+
 @pytest.mark.slow
-def test_two_ranks_match_one_process_with_the_same_global_batch(tmp_path: Path, kit: Any) -> None:
-    """The demo's quick plan (5 + 2 epochs), 2 gloo ranks vs one process: every cell within a few points."""
+def test_two_ranks_differ_from_one_process_no_more_than_another_seed_does(tmp_path: Path, kit: Any) -> None:
+    """The demo's quick plan (5 + 2 epochs): 2 gloo ranks vs one process, the same global batch.
+
+    A data-parallel run shuffles, augments and normalizes (per-rank BatchNorm) differently, so its cells are those of
+    another random draw, not the same numbers; the fine-tunes' occluded cells swing by tens of points between draws.
+    The claim checked is therefore: the clean baseline agrees, and the whole matrix is no further from the
+    single-process run than a single-process run with another seed is.
+    """
     demo = ("run", "demo", "--device", "cpu", "--bootstrap", "0")
     two = torchrun(*demo, "--out", tmp_path / "two")
     assert two.returncode == 0, two.stderr[-3000:]
-    one = kit.invoke(*demo, "--out", tmp_path / "one")
-    assert one.exit_code == 0, one.stderr
-    ddp = {
-        (c["trained_on"], c["evaluated_on"]): c["metrics"]["accuracy"]
-        for c in kit.read_results(tmp_path / "two")["cells"]
-    }
-    single = {
-        (c["trained_on"], c["evaluated_on"]): c["metrics"]["accuracy"]
-        for c in kit.read_results(tmp_path / "one")["cells"]
-    }
-    assert ddp.keys() == single.keys()
-    gaps = {key: abs(ddp[key] - single[key]) for key in ddp}
-    assert ddp[("full", "full")] > 0.9
-    assert single[("full", "full")] > 0.9
-    assert max(gaps.values()) <= 0.08, sorted(gaps.items(), key=lambda kv: -kv[1])[:5]
-    assert sum(gaps.values()) / len(gaps) <= 0.03
+    for seed in (0, 1):
+        one = kit.invoke(*demo, "--seed", str(seed), "--out", tmp_path / f"seed{seed}")
+        assert one.exit_code == 0, one.stderr
+    ddp = _accuracies(kit.read_results(tmp_path / "two"))
+    single = _accuracies(kit.read_results(tmp_path / "seed0"))
+    other_seed = _accuracies(kit.read_results(tmp_path / "seed1"))
+    assert ddp.keys() == single.keys() == other_seed.keys()
+
+    def mean_gap(a: dict[tuple[str, str], float], b: dict[tuple[str, str], float]) -> float:
+        return sum(abs(a[k] - b[k]) for k in a) / len(a)
+
+    assert abs(ddp[("full", "full")] - single[("full", "full")]) <= 0.03
+    assert ddp[("full", "full")] > 0.95
+    print(
+        f"mean |gap|: 2 ranks vs 1 process {mean_gap(ddp, single):.3f}, seed 1 vs 0 {mean_gap(other_seed, single):.3f}"
+    )
+    assert mean_gap(ddp, single) <= 1.5 * mean_gap(other_seed, single) + 0.02

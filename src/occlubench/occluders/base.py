@@ -60,6 +60,8 @@ class Occluder(IntensityAugmentationBase2D):
         super().__init__(p=check_fraction("p", p), p_batch=1.0, same_on_batch=False, keepdim=True)
         self.fill = Fill.parse(fill)
         self.blur_sigma = check_positive("blur_sigma", blur_sigma)
+        # A region without random parameters depends only on the image size: built once per (H, W, device, dtype).
+        self._fixed_cache: dict[tuple[Any, ...], tuple[Tensor, Tensor, Tensor]] = {}
 
     # ----------------------------------------------------------------------------------------------- to override
     def region(self, grid: PixelGrid, params: Params) -> Tensor:
@@ -137,6 +139,11 @@ class Occluder(IntensityAugmentationBase2D):
         self, input: Tensor, params: Params, flags: dict[str, Any], transform: Tensor | None = None
     ) -> Tensor:
         """Paint the fill into the region (kornia's apply step; kornia's gate then restores skipped images)."""
+        if self.has_fixed_region and self.fill in (Fill.BLACK, Fill.GRAY):
+            # One multiply (black) or multiply-add (gray) with cached masks: x * 1 + 0 is x and x * 0 + v is v
+            # exactly, for every finite pixel, at the cost of a plain copy of the batch.
+            _, keep, painted = self._fixed_masks(input)
+            return input * keep if self.fill is Fill.BLACK else torch.addcmul(painted, input, keep)
         params = _on_device(params, input.device)
         region = self._region(input.shape, input.device, params)
         fill = fill_values(input, self.fill, params.get("noise"), self.blur_sigma)
@@ -177,10 +184,29 @@ class Occluder(IntensityAugmentationBase2D):
         args = ", ".join(f"{k}={v!r}" for k, v in spec["params"].items())
         return f"{type(self).__name__}(name={spec['name']!r}, {args})"
 
+    @property
+    def has_fixed_region(self) -> bool:
+        """True when the region has no random parameters (``sample_params`` not overridden): the same every call."""
+        return type(self).sample_params is Occluder.sample_params
+
     # ---------------------------------------------------------------------------------------------------- helpers
     def _region(self, shape: torch.Size, device: torch.device, params: Params) -> Tensor:
         b, _, h, w = shape
+        if self.has_fixed_region:
+            return self._fixed_masks(torch.empty(0, 1, h, w, device=device))[0].expand(b, 1, h, w)
         return self.region(PixelGrid(h, w, device), params).expand(b, 1, h, w)
+
+    def _fixed_masks(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """A fixed region as (region bool, keep = 1 outside it, painted = the fill inside it), each (1, 1, H, W)."""
+        h, w = images.shape[-2:]
+        key = (int(h), int(w), images.device, images.dtype, self.fill)
+        masks = self._fixed_cache.get(key)
+        if masks is None:
+            region = self.region(PixelGrid(h, w, images.device), {}).expand(1, 1, h, w).contiguous()
+            keep = (~region).to(images.dtype)
+            painted = region.to(images.dtype) * (0.5 if self.fill is Fill.GRAY else 0.0)
+            masks = self._fixed_cache[key] = (region, keep, painted)
+        return masks
 
 
 def constructor_parameters(cls: type[Occluder]) -> dict[str, inspect.Parameter]:

