@@ -157,7 +157,8 @@ def run(
 
             raise DataError(f"--data {data} does not exist")
         seed_list = _parse_seeds(seeds)
-        with RichProgress(enabled=from_environment().is_main) as progress:
+        is_main_rank = from_environment().is_main  # under torchrun, only rank 0 draws and prints
+        with RichProgress(enabled=is_main_rank) as progress:
             if seed_list:
                 from datetime import datetime, timezone
 
@@ -170,8 +171,8 @@ def run(
                 )
             else:
                 result = run_benchmark(spec, data, out, options=options, overwrite=overwrite, progress=progress)
-        if not from_environment().is_main:
-            return  # under torchrun, rank 0 prints the matrix and writes the report
+        if not is_main_rank:
+            return
         # Severity points and grid cells are printed as curves and maps, not as dozens of matrix columns.
         _print_matrix([c for c in result.cells if "severity" not in c and "grid" not in c], "accuracy")
         _print_curves_and_maps(result.results)

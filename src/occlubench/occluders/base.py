@@ -142,7 +142,7 @@ class Occluder(IntensityAugmentationBase2D):
         if self.has_fixed_region and self.fill in (Fill.BLACK, Fill.GRAY):
             # One multiply (black) or multiply-add (gray) with cached masks: x * 1 + 0 is x and x * 0 + v is v
             # exactly, for every finite pixel, at the cost of a plain copy of the batch.
-            _, keep, painted = self._fixed_masks(input)
+            _, keep, painted = self._fixed_masks(*input.shape[-2:], input.device, input.dtype)
             return input * keep if self.fill is Fill.BLACK else torch.addcmul(painted, input, keep)
         params = _on_device(params, input.device)
         region = self._region(input.shape, input.device, params)
@@ -193,18 +193,17 @@ class Occluder(IntensityAugmentationBase2D):
     def _region(self, shape: torch.Size, device: torch.device, params: Params) -> Tensor:
         b, _, h, w = shape
         if self.has_fixed_region:
-            return self._fixed_masks(torch.empty(0, 1, h, w, device=device))[0].expand(b, 1, h, w)
+            return self._fixed_masks(h, w, device, torch.float32)[0].expand(b, 1, h, w)
         return self.region(PixelGrid(h, w, device), params).expand(b, 1, h, w)
 
-    def _fixed_masks(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def _fixed_masks(self, h: int, w: int, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor, Tensor]:
         """A fixed region as (region bool, keep = 1 outside it, painted = the fill inside it), each (1, 1, H, W)."""
-        h, w = images.shape[-2:]
-        key = (int(h), int(w), images.device, images.dtype, self.fill)
+        key = (int(h), int(w), torch.device(device), dtype, self.fill)
         masks = self._fixed_cache.get(key)
         if masks is None:
-            region = self.region(PixelGrid(h, w, images.device), {}).expand(1, 1, h, w).contiguous()
-            keep = (~region).to(images.dtype)
-            painted = region.to(images.dtype) * (0.5 if self.fill is Fill.GRAY else 0.0)
+            region = self.region(PixelGrid(h, w, device), {}).expand(1, 1, h, w).contiguous()
+            keep = (~region).to(dtype)
+            painted = region.to(dtype) * (0.5 if self.fill is Fill.GRAY else 0.0)
             masks = self._fixed_cache[key] = (region, keep, painted)
         return masks
 

@@ -211,7 +211,6 @@ def fit(
         step_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     if compile_mode is not None:
         step_model = torch.compile(step_model, mode=compile_mode, dynamic=False)
-    full_model = step_model
     writer = _StateWriter()
     progress(ProgressEvent("job_start", job, epoch=start_epoch, epochs=recipe.epochs, steps=steps))
 
@@ -234,7 +233,7 @@ def fit(
                     break
                 target = labels[idx]
                 loss, logits = train_step(
-                    full_model if len(idx) == batch_size or dist.enabled else model,
+                    step_model if len(idx) == batch_size or dist.enabled else model,
                     optimizer,
                     train_images[idx],
                     recipe,
